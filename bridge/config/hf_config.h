@@ -18,6 +18,7 @@ using Json = nlohmann::ordered_json;
 
 struct HfConfig {
   Json raw;  // config.json exactly as read (key order kept), unknown keys included
+  std::string source;  // where it was read from (file path or label), named in later errors
 
   // Layer layout, always in symbol form (M Mamba-2, * attention, - MLP, E MoE), whichever of
   // hybrid_override_pattern / layers_block_type (either naming scheme) the file used.

@@ -1,0 +1,366 @@
+#include "bridge/convert/checkpoint_convert.h"
+
+#include <algorithm>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "bridge/config/megatron_args.h"
+#include "bridge/config/provider_config.h"
+#include "bridge/config/translate.h"
+#include "bridge/convert/execute.h"
+#include "bridge/core/error.h"
+#include "bridge/io/atomic_output.h"
+#include "bridge/io/hf_checkpoint.h"
+#include "bridge/io/megatron_legacy.h"
+#include "bridge/io/safetensors_checkpoint.h"
+#include "bridge/io/sharded_safetensors.h"
+
+namespace nhb::convert {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+int workerCount(int requested) {
+  if (requested > 0) return requested;
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+}
+
+// ---- layout <-> JSON ----------------------------------------------------------------------
+
+Json layoutToJson(const Layout& l) {
+  Json j;
+  j["tp"] = l.tp;
+  j["pp"] = l.pp;
+  j["ep"] = l.ep;
+  j["etp"] = l.etp;
+  j["naming"] = l.naming == mapping::Naming::TransformerEngine ? "te" : "local";
+  j["conv1d_naming"] = l.conv1d == mapping::Conv1dNaming::Current ? "new" : "legacy";
+  j["experts"] = l.expertStorage() == mapping::ExpertStorage::Grouped ? "grouped" : "sequential";
+  j["pad_vocab"] = l.padVocab;
+  j["make_vocab_size_divisible_by"] = l.vocabDivisibleBy;
+  j["a_log_d_fp32"] = l.aLogDFp32;
+  j["pipeline_layout"] = l.pipelinePattern;
+  return j;
+}
+
+Layout layoutFromJson(const Json& j, const std::string& source) {
+  try {
+    Layout l;
+    l.tp = j.at("tp").get<int64_t>();
+    l.pp = j.at("pp").get<int64_t>();
+    l.ep = j.at("ep").get<int64_t>();
+    l.etp = j.at("etp").get<int64_t>();
+    l.naming = j.at("naming").get<std::string>() == "local" ? mapping::Naming::Local : mapping::Naming::TransformerEngine;
+    l.conv1d = j.at("conv1d_naming").get<std::string>() == "legacy" ? mapping::Conv1dNaming::Legacy
+                                                                   : mapping::Conv1dNaming::Current;
+    l.experts = j.at("experts").get<std::string>() == "sequential" ? mapping::ExpertStorage::Sequential
+                                                                   : mapping::ExpertStorage::Grouped;
+    l.padVocab = j.at("pad_vocab").get<bool>();
+    l.vocabDivisibleBy = j.at("make_vocab_size_divisible_by").get<int64_t>();
+    l.aLogDFp32 = j.at("a_log_d_fp32").get<bool>();
+    l.pipelinePattern = j.value("pipeline_layout", std::string());
+    return l;
+  } catch (const nlohmann::json::exception& error) {
+    badInput(source + ": malformed \"layout\": " + error.what());
+  }
+}
+
+Json readJsonFile(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) badInput(path.string() + ": cannot open");
+  try {
+    return Json::parse(in);
+  } catch (const nlohmann::json::exception& error) {
+    badInput(path.string() + ": not valid JSON: " + error.what());
+  }
+}
+
+void writeJsonFile(const fs::path& path, const Json& json) {
+  std::ofstream out(path);
+  out << json.dump(2) << "\n";
+  if (!out) fail(ErrorKind::Io, path.string() + ": write failed");
+}
+
+void copyFiles(const fs::path& fromDir, const std::vector<io::ExtraFile>& files, const fs::path& toDir) {
+  if (files.empty()) return;
+  fs::create_directories(toDir);
+  for (const io::ExtraFile& file : files) {
+    std::error_code error;
+    fs::copy_file(fromDir / file.name, toDir / file.name, fs::copy_options::overwrite_existing, error);
+    if (error) fail(ErrorKind::Io, (fromDir / file.name).string() + ": copy failed: " + error.message());
+  }
+}
+
+// ---- HF source / Megatron sink adapters --------------------------------------------------
+
+class SafetensorsSource : public HfTensorSource {
+ public:
+  explicit SafetensorsSource(const io::SafetensorsCheckpoint& tensors) : tensors_(tensors) {}
+  std::vector<std::string> tensorNames() const override { return tensors_.names(); }
+  std::optional<TensorView> find(const std::string& name) const override {
+    if (!tensors_.contains(name)) return std::nullopt;
+    return tensors_.view(name);
+  }
+  std::string describe(const std::string& name) const override {
+    if (!tensors_.contains(name)) return tensors_.dir().string();
+    return (tensors_.dir() / tensors_.fileOf(name)).string();
+  }
+
+ private:
+  const io::SafetensorsCheckpoint& tensors_;
+};
+
+class LegacyWriterSink : public MegatronStateSink {
+ public:
+  explicit LegacyWriterSink(io::MegatronLegacyWriter& writer) : writer_(writer) {}
+  void beginRank(const RankPlan& rank) override {
+    rank_ = rank.rank;
+    entries_.clear();
+    keep_.clear();
+  }
+  void put(const PlanEntry& entry, const TensorView* tensor, Tensor& owned) override {
+    switch (entry.value) {
+      case mapping::EntryValue::None:
+        entries_.push_back(io::StateDictEntry::none(entry.key));
+        return;
+      case mapping::EntryValue::EmptyBytes:
+        keep_.emplace_back(DType::U8, Shape{0});
+        entries_.push_back(io::StateDictEntry::of(entry.key, keep_.back().view()));
+        return;
+      case mapping::EntryValue::Tensor:
+        if (owned.nbytes() > 0 && owned.data() == tensor->data) {
+          keep_.push_back(std::move(owned));
+          entries_.push_back(io::StateDictEntry::of(entry.key, keep_.back().view()));
+        } else {
+          entries_.push_back(io::StateDictEntry::of(entry.key, *tensor));
+        }
+        return;
+    }
+  }
+  void endRank() override {
+    writer_.writeRank({static_cast<int>(rank_.tp), static_cast<int>(rank_.pp), static_cast<int>(rank_.ep)}, entries_);
+    entries_.clear();
+    keep_.clear();
+  }
+
+ private:
+  io::MegatronLegacyWriter& writer_;
+  Rank rank_;
+  io::StateDictEntries entries_;
+  std::deque<Tensor> keep_;  // deque: views stay valid as it grows
+};
+
+}  // namespace
+
+ConversionSummary convertHfToMegatron(const HfToMegatronOptions& options) {
+  io::HfCheckpoint hf = io::HfCheckpoint::open(options.hfDir);
+  const std::string configSource = (options.hfDir / "config.json").string();
+  const mapping::ModelDims dims = mapping::dimsFromHfConfig(hf.config(), configSource);
+  const Plan plan = planConversion(dims, options.layout, configSource);
+  config::ProviderConfig provider = config::hfToProvider(hf.config());
+
+  io::AtomicOutputDir out(options.outDir, options.overwrite);
+  io::MegatronLegacyWriteOptions writeOptions;
+  writeOptions.root = out.path();
+  writeOptions.iteration = options.iteration;
+  writeOptions.sizes = {static_cast<int>(plan.layout.tp), static_cast<int>(plan.layout.pp),
+                        static_cast<int>(plan.layout.ep)};
+  writeOptions.args = config::providerToMegatronArgs(provider, static_cast<int>(plan.layout.tp));
+  writeOptions.args["padded_vocab_size"] = plan.megatronVocab;
+  writeOptions.args["expert_tensor_parallel_size"] = plan.layout.etp;
+  io::MegatronLegacyWriter writer(writeOptions);
+  LegacyWriterSink sink(writer);
+  SafetensorsSource source(hf.tensors());
+  ExecuteOptions executeOptions;
+  executeOptions.threads = workerCount(options.threads);
+  executeOptions.progress = options.progress;
+  ImportResult imported = executeHfToMegatron(plan, source, sink, executeOptions);
+  writer.finish();
+
+  Json record;
+  record["format"] = "nhbridge-megatron-legacy";
+  record["version"] = 1;
+  record["layout"] = layoutToJson(plan.layout);
+  record["padded_vocab_size"] = plan.megatronVocab;
+  Json dtypes = Json::object();
+  for (const auto& [name, dtype] : imported.castSources) dtypes[name] = std::string(shortName(dtype));
+  record["hf_dtypes"] = dtypes;
+  record["hf_config"] = hf.config().raw;
+  writeJsonFile(out.path() / kConversionRecordName, record);
+  writeJsonFile(out.path() / kProviderConfigName, config::providerToJson(provider));
+  copyFiles(options.hfDir, hf.extraFiles(), out.path() / kCopiedHfFilesDir);
+  out.commit();
+  return {plan.ranks.size(), imported.entries, imported.tensorBytes};
+}
+
+namespace {
+
+class LegacyCheckpointSource : public MegatronShardSource {
+ public:
+  explicit LegacyCheckpointSource(const io::MegatronLegacyCheckpoint& checkpoint) : checkpoint_(checkpoint) {}
+
+  bool hasRank(const Rank& rank) const override { return fs::exists(checkpoint_.rankFilePath(id(rank))); }
+  std::vector<std::string> keys(const Rank& rank) const override {
+    std::vector<std::string> out;
+    const io::MegatronRankState& state = load(rank);
+    for (const io::StateDictEntry& entry : state.entries()) out.push_back(entry.key);
+    for (const std::string& key : state.otherKeys()) out.push_back(key);
+    return out;
+  }
+  std::optional<TensorView> find(const Rank& rank, const std::string& key) const override {
+    const io::StateDictEntry* entry = load(rank).find(key);
+    if (entry == nullptr || entry->isNone()) return std::nullopt;
+    return *entry->tensor;
+  }
+  std::string describe(const Rank& rank) const override { return checkpoint_.rankFilePath(id(rank)).string(); }
+
+ private:
+  static io::MegatronRankId id(const Rank& rank) {
+    return {static_cast<int>(rank.tp), static_cast<int>(rank.pp), static_cast<int>(rank.ep)};
+  }
+  const io::MegatronRankState& load(const Rank& rank) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = loaded_.find(rank);
+    if (it == loaded_.end()) it = loaded_.emplace(rank, checkpoint_.loadRank(id(rank))).first;
+    return it->second;
+  }
+
+  const io::MegatronLegacyCheckpoint& checkpoint_;
+  mutable std::mutex mutex_;
+  mutable std::map<Rank, io::MegatronRankState> loaded_;  // mapped files, views stay valid
+};
+
+// Hands tensors to the sharded writer in its order, holding early arrivals until their turn.
+class OrderedShardSink : public HfTensorSink {
+ public:
+  explicit OrderedShardSink(io::ShardedSafetensorsWriter& writer) : writer_(writer) {
+    for (const io::TensorSpec& spec : writer.writeOrder()) order_.push_back(spec.name);
+  }
+  void put(const std::string& name, const TensorView& tensor) override {
+    if (next_ < order_.size() && order_[next_] == name) {
+      writer_.write(name, tensor);
+      ++next_;
+      flush();
+      return;
+    }
+    pending_.emplace(name, Tensor::copyOf(tensor));
+  }
+  void finish() {
+    flush();
+    if (!pending_.empty()) fail(ErrorKind::Internal, "tensor " + pending_.begin()->first + " was never written");
+  }
+
+ private:
+  void flush() {
+    while (next_ < order_.size()) {
+      auto it = pending_.find(order_[next_]);
+      if (it == pending_.end()) return;
+      writer_.write(it->first, it->second.view());
+      pending_.erase(it);
+      ++next_;
+    }
+  }
+  io::ShardedSafetensorsWriter& writer_;
+  std::vector<std::string> order_;
+  std::size_t next_ = 0;
+  std::unordered_map<std::string, Tensor> pending_;
+};
+
+}  // namespace
+
+ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
+  const fs::path recordPath = options.megatronDir / kConversionRecordName;
+  if (!fs::exists(recordPath)) {
+    badInput(recordPath.string() + ": missing; only Megatron checkpoints written by `nhbridge convert hf-to-megatron` "
+                                   "can be exported (the record holds the layout and the source config)");
+  }
+  const Json record = readJsonFile(recordPath);
+  if (!record.contains("hf_config") || !record.contains("layout")) {
+    badInput(recordPath.string() + ": missing \"hf_config\" or \"layout\"");
+  }
+  const Layout layout = layoutFromJson(record["layout"], recordPath.string());
+  const config::HfConfig hfConfig = config::parseHfConfig(record["hf_config"], recordPath.string() + " hf_config");
+  const mapping::ModelDims dims = mapping::dimsFromHfConfig(hfConfig, recordPath.string());
+  const Plan plan = planConversion(dims, layout, recordPath.string());
+  std::map<std::string, DType> restore;
+  const Json recordedDTypes = record.value("hf_dtypes", Json::object());
+  for (const auto& [name, value] : recordedDTypes.items()) {
+    auto dtype = dtypeFromUserName(value.get<std::string>());
+    if (!dtype) badInput(recordPath.string() + ": hf_dtypes." + name + ": unknown dtype");
+    restore.emplace(name, *dtype);
+  }
+
+  io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(options.megatronDir);
+  const io::MegatronParallelSizes expected{static_cast<int>(layout.tp), static_cast<int>(layout.pp),
+                                           static_cast<int>(layout.ep)};
+  if (!(checkpoint.sizes() == expected)) {
+    badInput(options.megatronDir.string() + ": rank files are for tp " + std::to_string(checkpoint.sizes().tp) +
+             ", pp " + std::to_string(checkpoint.sizes().pp) + ", ep " + std::to_string(checkpoint.sizes().ep) +
+             " but " + kConversionRecordName + " says tp " + std::to_string(layout.tp) + ", pp " +
+             std::to_string(layout.pp) + ", ep " + std::to_string(layout.ep));
+  }
+  LegacyCheckpointSource source(checkpoint);
+
+  // Output specs (dtype from the first shard, or the recorded HF dtype) and shard layout.
+  std::vector<io::TensorSpec> specs;
+  for (const ExportTask& task : planExport(plan)) {
+    const RankPlan& rank = plan.ranks[task.shards.front().rankIndex];
+    const std::string& key = rank.entries[task.shards.front().entryIndex].key;
+    std::optional<TensorView> first = source.find(rank.rank, key);
+    if (!first) badInput(source.describe(rank.rank) + ": missing key " + key);
+    for (std::size_t t = 0; t < task.targets.size(); ++t) {
+      auto restored = restore.find(task.targets[t]);
+      specs.push_back({task.targets[t], restored != restore.end() ? restored->second : first->dtype,
+                       task.targetShapes[t]});
+    }
+  }
+
+  std::optional<io::HfCheckpoint> reference;
+  if (options.referenceHf) reference.emplace(io::HfCheckpoint::open(*options.referenceHf));
+
+  io::AtomicOutputDir out(options.outDir, options.overwrite);
+  io::ShardedWriterOptions writerOptions;
+  writerOptions.maxShardBytes = options.maxShardBytes;
+  io::ShardedSafetensorsWriter writer(out.path(), writerOptions);
+  if (reference) {
+    std::vector<std::pair<io::TensorSpec, std::string>> assignment;
+    for (io::TensorSpec& spec : specs) {
+      if (!reference->tensors().contains(spec.name)) {
+        badInput(options.referenceHf->string() + ": reference checkpoint has no tensor " + spec.name);
+      }
+      std::string file = reference->tensors().fileOf(spec.name);
+      assignment.emplace_back(std::move(spec), std::move(file));
+    }
+    writer.planAssigned(std::move(assignment));
+  } else {
+    writer.plan(std::move(specs));
+  }
+  OrderedShardSink sink(writer);
+  ExportOptions exportOptions;
+  exportOptions.threads = workerCount(options.threads);
+  exportOptions.progress = options.progress;
+  exportOptions.restoreDTypes = restore;
+  const uint64_t bytes = executeMegatronToHf(plan, source, sink, exportOptions);
+  sink.finish();
+  writer.finish();
+
+  // config.json: provider -> HF conformed to the reference config (or the stored source config).
+  const config::ProviderConfig provider = config::hfToProvider(hfConfig);
+  const Json referenceConfig = reference ? reference->config().raw : record["hf_config"];
+  writeJsonFile(out.path() / "config.json", config::providerToHfJson(provider, referenceConfig));
+  if (reference) {
+    copyFiles(reference->dir(), reference->extraFiles(), out.path());
+  } else if (fs::is_directory(options.megatronDir / kCopiedHfFilesDir)) {
+    copyFiles(options.megatronDir / kCopiedHfFilesDir, io::listExtraFiles(options.megatronDir / kCopiedHfFilesDir),
+              out.path());
+  }
+  out.commit();
+  return {plan.ranks.size(), writer.writeOrder().size(), bytes};
+}
+
+}  // namespace nhb::convert

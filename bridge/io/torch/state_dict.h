@@ -1,0 +1,25 @@
+// One entry of a PyTorch state dict as the converter sees it: a key and either a tensor (a view;
+// never owned here) or Python None (Megatron's ColumnParallelLinear/RowParallelLinear store
+// `_extra_state` = None; TransformerEngine stores an empty uint8 tensor instead).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bridge/core/tensor_view.h"
+
+namespace nhb::io {
+
+struct StateDictEntry {
+  std::string key;
+  std::optional<TensorView> tensor;  // nullopt: the value is None
+
+  static StateDictEntry none(std::string key) { return {std::move(key), std::nullopt}; }
+  static StateDictEntry of(std::string key, TensorView view) { return {std::move(key), std::move(view)}; }
+  bool isNone() const { return !tensor.has_value(); }
+};
+
+using StateDictEntries = std::vector<StateDictEntry>;
+
+}  // namespace nhb::io

@@ -1,0 +1,52 @@
+#include "bridge/mapping/model_dims.h"
+
+#include "bridge/core/error.h"
+
+namespace nhb::mapping {
+
+bool ModelDims::has(char symbol) const {
+  return pattern.find(symbol) != std::string::npos ||
+         (mtpDepths > 0 && mtpPattern.find(symbol) != std::string::npos);
+}
+
+ModelDims dimsFromHfConfig(const config::HfConfig& c, const std::string& source) {
+  auto unsupported = [&](const char* field) {
+    fail(ErrorKind::Unsupported, source + ": " + field + "=true is not supported (no Nemotron-H checkpoint has it)");
+  };
+  if (c.attentionBias) unsupported("attention_bias");
+  if (c.mlpBias) unsupported("mlp_bias");
+  if (c.useBias) unsupported("use_bias");
+
+  ModelDims d;
+  d.pattern = c.pattern;
+  d.mtpPattern = c.numNextnPredictLayers > 0 ? c.mtpPattern : std::string();
+  d.mtpDepths = d.mtpPattern.empty() ? 0 : c.numNextnPredictLayers;
+  d.vocab = c.vocabSize;
+  d.hidden = c.hiddenSize;
+  d.ffn = c.intermediateSize;
+  d.heads = c.numAttentionHeads;
+  d.queryGroups = c.numKeyValueHeads;
+  d.headDim = c.headDim;
+  d.mambaHeads = c.mambaNumHeads;
+  d.mambaHeadDim = c.mambaHeadDim;
+  d.mambaGroups = c.nGroups;
+  d.mambaState = c.ssmStateSize;
+  d.convKernel = c.convKernel;
+  d.convBias = c.useConvBias;
+  d.tiedEmbeddings = c.tieWordEmbeddings;
+  if (d.has('E')) {
+    d.experts = c.nRoutedExperts;
+    d.moeFfn = c.moeIntermediateSize;
+    d.sharedFfn = c.nSharedExperts > 0 ? c.moeSharedExpertIntermediateSize * c.nSharedExperts : 0;
+    d.latent = c.moeLatentSize.value_or(0);
+    if (d.experts <= 0) badInput(source + ": n_routed_experts must be positive for a pattern with E layers");
+  }
+  for (char symbol : d.pattern + d.mtpPattern) {
+    if (std::string("M*-E").find(symbol) == std::string::npos) {
+      fail(ErrorKind::Unsupported, source + ": layer symbol '" + std::string(1, symbol) + "' is not a Nemotron-H layer");
+    }
+  }
+  return d;
+}
+
+}  // namespace nhb::mapping

@@ -1,0 +1,44 @@
+#include "harness/model/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "bridge/core/error.h"
+#include "harness/model/linear.h"
+
+namespace nhb::harness {
+
+at::Tensor gqaAttention(const at::Tensor& x, const AttentionWeights& weights,
+                        const AttentionShape& shape, const at::Tensor& paddingMask) {
+  const int64_t batch = x.size(0);
+  const int64_t time = x.size(1);
+  if (shape.numKvHeads <= 0 || shape.numHeads % shape.numKvHeads != 0) {
+    fail(ErrorKind::Internal, "attention: " + std::to_string(shape.numHeads) +
+                                  " heads are not a multiple of " + std::to_string(shape.numKvHeads) +
+                                  " KV heads");
+  }
+  const int64_t repeat = shape.numHeads / shape.numKvHeads;
+  auto heads = [&](const at::Tensor& w, const at::Tensor& b, int64_t count) {  // -> [B, n, T, d]
+    return applyLinear(x, w, b).view({batch, time, count, shape.headDim}).transpose(1, 2);
+  };
+  const at::Tensor q = heads(weights.q, weights.qBias, shape.numHeads);
+  const at::Tensor k = heads(weights.k, weights.kBias, shape.numKvHeads).repeat_interleave(repeat, 1);
+  const at::Tensor v = heads(weights.v, weights.vBias, shape.numKvHeads).repeat_interleave(repeat, 1);
+
+  const double scale = 1.0 / std::sqrt(static_cast<double>(shape.headDim));
+  at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-1, -2)) * scale;
+
+  at::Tensor allowed = at::ones({time, time}, x.options().dtype(at::kBool)).tril().view({1, 1, time, time});
+  if (paddingMask.defined()) {
+    allowed = allowed.logical_and(paddingMask.to(x.device()).ne(0).view({batch, 1, 1, time}));
+  }
+  scores = scores.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest());
+  const at::Tensor probabilities = at::softmax(scores, -1).to(x.scalar_type());
+
+  const at::Tensor context =
+      at::matmul(probabilities, v).transpose(1, 2).reshape({batch, time, shape.numHeads * shape.headDim});
+  return applyLinear(context, weights.o, weights.oBias);
+}
+
+}  // namespace nhb::harness
