@@ -185,8 +185,11 @@ uint64_t executeMegatronToHf(const Plan& plan, const MegatronShardSource& source
   std::size_t done = 0;
   uint64_t bytes = 0;
 
+  // Each task yields its HF tensors as views: straight into the single shard when that shard is
+  // the whole tensor (tp 1), else into buffers gathered from the shards.
   struct Gathered {
     std::vector<Tensor> tensors;
+    std::vector<TensorView> views;
   };
   pipelined(
       tasks.size(), options.threads,
@@ -207,6 +210,17 @@ uint64_t executeMegatronToHf(const Plan& plan, const MegatronShardSource& source
           }
         }
         Gathered gathered;
+        const auto& firstBlocks = plan.ranks[task.shards.front().rankIndex].entries[task.shards.front().entryIndex].blocks;
+        const bool restoreNeeded = options.restoreDTypes.count(task.targets.front()) > 0 &&
+                                   options.restoreDTypes.at(task.targets.front()) != dtype;
+        if (task.shards.size() == 1 && task.targets.size() == 1 && !restoreNeeded &&
+            mapping::isContiguousSlice(firstBlocks, task.targetShapes.front()) && firstBlocks.front().row0 == 0 &&
+            firstBlocks.front().rows == mapping::matrixRows(task.targetShapes.front())) {
+          TensorView view = shards.front();
+          view.shape = task.targetShapes.front();
+          gathered.views.push_back(view);
+          return gathered;
+        }
         std::vector<std::byte*> targets;
         for (const Shape& shape : task.targetShapes) {
           gathered.tensors.emplace_back(dtype, shape);
@@ -225,12 +239,13 @@ uint64_t executeMegatronToHf(const Plan& plan, const MegatronShardSource& source
                        numelChecked(task.targetShapes[t]));
           gathered.tensors[t] = std::move(narrowed);
         }
+        for (const Tensor& tensor : gathered.tensors) gathered.views.push_back(tensor.view());
         return gathered;
       },
       [&](std::size_t i, Gathered gathered) {
         for (std::size_t t = 0; t < tasks[i].targets.size(); ++t) {
-          bytes += gathered.tensors[t].nbytes();
-          sink.put(tasks[i].targets[t], gathered.tensors[t].view());
+          bytes += gathered.views[t].nbytes;
+          sink.put(tasks[i].targets[t], gathered.views[t]);
           if (options.progress) options.progress(++done, total);
         }
       });

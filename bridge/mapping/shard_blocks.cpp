@@ -61,10 +61,38 @@ std::vector<Block> componentBlocks(const MappingSpec& spec, const Shape& shape, 
   return blocks;
 }
 
+// Joins blocks that continue each other (same source, full rows, adjacent): at tp 1 the
+// component-wise mappings become one contiguous slice, i.e. a zero-copy view.
+std::vector<Block> coalesce(std::vector<Block> blocks) {
+  std::vector<Block> out;
+  for (const Block& block : blocks) {
+    if (!out.empty()) {
+      Block& last = out.back();
+      if (last.source == block.source && last.col0 == 0 && block.col0 == 0 && last.cols == block.cols &&
+          last.row0 + last.rows == block.row0) {
+        last.rows += block.rows;
+        continue;
+      }
+    }
+    out.push_back(block);
+  }
+  return out;
+}
+
+std::vector<Block> uncoalescedBlocks(const MappingSpec& spec, const std::vector<Shape>& shapes, int64_t parts,
+                                     int64_t index);
+
 }  // namespace
 
 std::vector<Block> shardBlocks(const MappingSpec& spec, const std::vector<Shape>& shapes, int64_t parts,
                                int64_t index) {
+  return coalesce(uncoalescedBlocks(spec, shapes, parts, index));
+}
+
+namespace {
+
+std::vector<Block> uncoalescedBlocks(const MappingSpec& spec, const std::vector<Shape>& shapes, int64_t parts,
+                                     int64_t index) {
   if (index < 0 || index >= parts) fail(ErrorKind::Internal, "shard index out of range");
   switch (spec.kind) {
     case MappingKind::Replicated: {
@@ -122,6 +150,8 @@ std::vector<Block> shardBlocks(const MappingSpec& spec, const std::vector<Shape>
   }
   fail(ErrorKind::Internal, "unknown mapping kind");
 }
+
+}  // namespace
 
 Shape shardShape(const std::vector<Block>& blocks, const Shape& firstSourceShape) {
   int64_t rows = 0;

@@ -16,5 +16,6 @@ using CommandAction = std::function<int()>;
 void addInspectCommand(CLI::App& app, CommandAction& action);
 void addConfigCommand(CLI::App& app, CommandAction& action);
 void addFixtureCommand(CLI::App& app, CommandAction& action);
+void addConvertCommand(CLI::App& app, CommandAction& action);
 
 }  // namespace nhb::cli

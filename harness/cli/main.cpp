@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   nhb::cli::addInspectCommand(app, action);
   nhb::cli::addConfigCommand(app, action);
   nhb::cli::addFixtureCommand(app, action);
+  nhb::cli::addConvertCommand(app, action);
 
   try {
     app.parse(argc, argv);

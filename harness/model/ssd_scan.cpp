@@ -85,13 +85,13 @@ ScanResult ssdChunkedScan(const at::Tensor& x, const at::Tensor& dt, const at::T
   // Pad time with zeros (dt = 0: decay 1 and no input), then lay out as [B, H, chunk, step, ...].
   auto chunked = [&](const at::Tensor& t) {  // [B, T, H, D] -> [B, H, c, q, D]
     const at::Tensor padded = at::constant_pad_nd(t, {0, 0, 0, 0, 0, pad});
-    return padded.view({b, chunks, q, h, t.size(3)}).permute({0, 3, 1, 2, 4});
+    return padded.reshape({b, chunks, q, h, t.size(3)}).permute({0, 3, 1, 2, 4});
   };
   const at::Tensor xs = chunked(in.x);
   const at::Tensor bs = chunked(in.B);
   const at::Tensor cs = chunked(in.C);
   const at::Tensor dts =
-      at::constant_pad_nd(in.dt, {0, 0, 0, pad}).view({b, chunks, q, h}).permute({0, 3, 1, 2});
+      at::constant_pad_nd(in.dt, {0, 0, 0, pad}).reshape({b, chunks, q, h}).permute({0, 3, 1, 2});
 
   const at::Tensor dA = dts * in.A.view({1, h, 1, 1});  // [B, H, c, q]
   const at::Tensor aCum = dA.cumsum(-1);

@@ -88,6 +88,19 @@ TEST(ShardBlocks, MambaInProjRegroupedRankMajorAtTp2) {
   EXPECT_EQ(rowIds(rank1, 2), (std::vector<int32_t>{200, 300, 600, 700, 900, 1100, 1300}));
 }
 
+TEST(ShardBlocks, Tp1ComponentMappingsAreOneContiguousSlice) {
+  MappingSpec spec{MappingKind::MambaInProj};
+  spec.componentRows = {4, 4, 2, 2, 2};
+  auto blocks = shardBlocks(spec, {{14, 2}}, 1, 0);
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_TRUE(isContiguousSlice(blocks, {14, 2}));
+  MappingSpec qkv{MappingKind::Qkv};
+  qkv.qkvHeads = 4;
+  qkv.qkvGroups = 2;
+  qkv.qkvHeadDim = 1;
+  EXPECT_EQ(shardBlocks(qkv, {{4, 1}, {2, 1}, {2, 1}}, 1, 0).size(), 6u);  // interleaving needs a copy
+}
+
 TEST(ShardBlocks, MambaConv1dWeightAndBiasAtTp2) {
   // Di=4, G*N=2: channels x0..x3 | B0 B1 | C0 C1 (8 channels), kernel 3.
   MappingSpec spec{MappingKind::MambaConv1d};

@@ -422,3 +422,55 @@ TEST(TorchFileErrors, CrcMismatchWhenVerifying) {
 
 }  // namespace
 }  // namespace nhb::io
+
+namespace nhb::io {
+namespace {
+
+TEST(TorchFileErrors, OverlappingStridesAreRefusedInsteadOfExpanded) {
+  TempDir dir;
+  // shape [1000000] with stride [0] over a one-element storage: torch's expand().
+  PickleDocument doc;
+  PickleValue* storage = doc.makeStorage({"0", DType::F32, "cpu", 1});
+  PickleTensorRef t;
+  t.storage = storage;
+  t.shape = {1000000};
+  t.stride = {0};
+  PickleValue* dict = doc.makeDict(true);
+  dict->entries.emplace_back(doc.makeString("w"), doc.makeTensor(t));
+  writeArchive(dir / "expand.pt", writePickle(*dict), {{"a/data/0", std::string(4, '\0')}});
+  auto file = TorchFile::open(dir / "expand.pt");
+  const std::string message = errorOf([&] { TorchStateDict::fromDict(file, file->root()); });
+  EXPECT_NE(message.find("expand.pt: tensor 'w' has 1000000 elements but its storage '0' only 1 (overlapping strides "
+                         "[0] are not supported)"),
+            std::string::npos)
+      << message;
+}
+
+// Every truncation and many single-byte corruptions of a valid file either load or fail with an
+// nhb::Error: never a crash, hang or other exception.
+TEST(TorchFileErrors, DamagedFilesNeverCrash) {
+  TempDir dir;
+  saveTorchStateDict(dir / "good.pt", sampleEntries());
+  const std::string good = readFile(dir / "good.pt");
+  auto tryLoad = [&](const std::string& bytes) {
+    writeFile(dir / "bad.pt", bytes);
+    try {
+      auto file = TorchFile::open(dir / "bad.pt");
+      if (file->root().kind == PickleKind::Dict) TorchStateDict::fromDict(file, file->root());
+    } catch (const Error&) {
+    }
+  };
+  for (std::size_t cut = 0; cut < good.size(); cut += 11) tryLoad(good.substr(0, cut));
+  uint32_t seed = 12345;
+  for (int round = 0; round < 250; ++round) {
+    std::string bytes = good;
+    seed = seed * 1103515245u + 12345u;
+    const std::size_t at = (seed >> 8) % bytes.size();
+    seed = seed * 1103515245u + 12345u;
+    bytes[at] = static_cast<char>(seed >> 16);
+    tryLoad(bytes);
+  }
+}
+
+}  // namespace
+}  // namespace nhb::io

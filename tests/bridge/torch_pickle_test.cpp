@@ -383,3 +383,26 @@ TEST(PickleReaderErrors, RebuildTensorWithoutAStorage) {
 
 }  // namespace
 }  // namespace nhb::io
+
+namespace nhb::io {
+namespace {
+
+TEST(PickleReader, RebuildFromTypeV2WrapsAnOrdinaryTensorRebuild) {
+  // torch._tensor._rebuild_from_type_v2(_rebuild_tensor_v2, torch.nn.parameter.Parameter,
+  //     (storage, 0, (2,), (1,), False, OrderedDict()), {'tensor_model_parallel': True})
+  const std::string pid = "(" + binUnicode("storage") + "ctorch\nBFloat16Storage\n" + binUnicode("0") +
+                          binUnicode("cuda:0") + "K" + bytes({2}) + "tQ";
+  const std::string args = "(" + pid + "K" + bytes({0}) + "K" + bytes({2}) + bytes({0x85}) + "K" + bytes({1}) +
+                           bytes({0x85}) + bytes({0x89}) + "ccollections\nOrderedDict\n)Rt";
+  const std::string pickle = bytes({0x80, 2}) + "ctorch._tensor\n_rebuild_from_type_v2\n(" +
+                             "ctorch._utils\n_rebuild_tensor_v2\n" + "ctorch.nn.parameter\nParameter\n" + args + "}" +
+                             binUnicode("tensor_model_parallel") + bytes({0x88}) + "stR.";
+  PickleDocument doc = readPickle(pickle);
+  ASSERT_EQ(doc.root()->kind, PickleKind::Tensor);
+  EXPECT_EQ(doc.root()->tensor.shape, (Shape{2}));
+  EXPECT_EQ(doc.root()->tensor.storage->storage.dtype, DType::BF16);
+  EXPECT_EQ(doc.root()->tensor.storage->storage.location, "cuda:0");
+}
+
+}  // namespace
+}  // namespace nhb::io

@@ -17,6 +17,9 @@ constexpr std::string_view kAllowedGlobals[] = {
     "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
     "torch._utils._rebuild_parameter_with_state",
+    "torch._tensor._rebuild_from_type_v2",  // tensors with Python attributes (torch >= 2)
+    "torch.Tensor",
+    "torch.nn.parameter.Parameter",
     "torch.UntypedStorage",
     "torch.storage.UntypedStorage",
     "torch.Size",
@@ -302,6 +305,15 @@ PickleValue* PickleMachine::reduce(PickleValue* callable, PickleValue* args) {
     if (a.empty() || a[0]->kind != PickleKind::Tensor) bad(name + "'s first argument is not a tensor");
     if (a.size() > 1 && a[1]->kind == PickleKind::Bool) a[0]->tensor.requiresGrad = a[1]->boolean;
     return a[0];
+  }
+  if (name == "torch._tensor._rebuild_from_type_v2") {
+    // (func, type, args, state): the tensor is func(*args); type and Python attributes are dropped.
+    if (a.size() < 3 || a[0]->kind != PickleKind::Global || a[2]->kind != PickleKind::Tuple)
+      bad("_rebuild_from_type_v2 expects (function, type, args, state)");
+    if (a[0]->global.qualified() == name) bad("_rebuild_from_type_v2 cannot rebuild through itself");
+    PickleValue* rebuilt = reduce(a[0], a[2]);
+    if (rebuilt->kind != PickleKind::Tensor) bad("_rebuild_from_type_v2 did not produce a tensor");
+    return rebuilt;
   }
   if (name == "torch.Size") {
     PickleValue* tuple = make(PickleKind::Tuple);

@@ -22,7 +22,7 @@ struct PickleReadLimits {
   std::size_t maxMemoEntries = 1u << 22;
   std::size_t maxStackDepth = 1u << 22;   // values on the stack (marks included)
   std::size_t maxMarkDepth = 1u << 12;    // nested MARKs
-  std::size_t maxNodes = 1u << 26;
+  std::size_t maxNodes = 1u << 23;         // decoded values (about 300 bytes each)
   std::size_t maxStringBytes = 1u << 30;  // one str/bytes object
 };
 

@@ -149,6 +149,12 @@ LoadedTensor TorchFile::loadTensor(const PickleValue& value, std::string_view na
   } else if (isContiguous(t)) {
     out.view.data = base + static_cast<std::size_t>(t.storageOffset) * item;
   } else {
+    // A tensor with more elements than its storage overlaps itself (a zero stride, expand()):
+    // copying it could allocate without bound, and checkpoints never hold one.
+    if (numel > storage.numel)
+      badInput(where + " has " + std::to_string(numel) + " elements but its storage '" + storage.key + "' only " +
+               std::to_string(storage.numel) + " (overlapping strides " + shapeToString(t.stride) +
+               " are not supported)");
     auto copy = std::make_shared<Tensor>(storage.dtype, t.shape);
     gatherStrided(base, item, t, copy->data());
     out.view.data = copy->data();
