@@ -177,19 +177,26 @@ std::string inspectionToText(const Inspection& in) {
   out << "files:      " << in.shardFiles.size() << " safetensors file(s)"
       << (in.hasIndex ? " + model.safetensors.index.json" : "") << "\n\n";
 
-  std::size_t nameWidth = 4;
-  for (const auto& t : in.tensors) nameWidth = std::max(nameWidth, t.name.size());
-  out << "tensors:\n";
+  auto pad = [](const std::string& text, std::size_t width) {
+    return text + std::string(width > text.size() ? width - text.size() : 0, ' ');
+  };
+  std::size_t nameWidth = 0, shapeWidth = 0;
   for (const auto& t : in.tensors) {
-    out << "  " << t.name << std::string(nameWidth - t.name.size() + 2, ' ');
-    const std::string dtype(shortName(t.dtype));
-    out << dtype << std::string(dtype.size() < 6 ? 6 - dtype.size() : 1, ' ') << shapeToString(t.shape) << "  "
-        << t.file << "\n";
+    nameWidth = std::max(nameWidth, t.name.size());
+    shapeWidth = std::max(shapeWidth, shapeToString(t.shape).size());
   }
+  out << "tensors:\n";
+  for (const auto& t : in.tensors)
+    out << "  " << pad(t.name, nameWidth) << "  " << pad(std::string(shortName(t.dtype)), 6)
+        << pad(shapeToString(t.shape), shapeWidth) << "  " << t.file << "\n";
   out << "\nlayer types:\n";
   for (const auto& row : in.layerTypes) {
-    out << "  " << row.symbol << " " << row.kind << std::string(row.kind.size() < 10 ? 10 - row.kind.size() : 1, ' ')
-        << row.layers << " layers, " << row.tensors << " tensors, " << row.parameters << " parameters\n";
+    out << "  " << row.symbol << " " << pad(row.kind, 10);
+    if (row.symbol == 'G')
+      out << "embeddings, norm_f, lm_head: ";
+    else
+      out << row.layers << " layers, ";
+    out << row.tensors << " tensors, " << row.parameters << " parameters\n";
   }
   out << "\ntotals: " << in.totalTensors << " tensors, " << in.totalParameters << " parameters, " << in.totalBytes
       << " bytes\n";
