@@ -271,31 +271,99 @@ class OrderedShardSink : public HfTensorSink {
   std::unordered_map<std::string, Tensor> pending_;
 };
 
-}  // namespace
 
-ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
-  const fs::path recordPath = options.megatronDir / kConversionRecordName;
-  if (!fs::exists(recordPath)) {
-    badInput(recordPath.string() + ": missing; only Megatron checkpoints written by `nhbridge convert hf-to-megatron` "
-                                   "can be exported (the record holds the layout and the source config)");
-  }
+// What export needs to know about a Megatron checkpoint: from nhbridge_conversion.json when
+// hf-to-megatron wrote it, else from the rank files' args and key names.
+struct MegatronDescription {
+  Layout layout;
+  mapping::ModelDims dims;
+  config::ProviderConfig provider;
+  std::optional<Json> storedHfConfig;
+  std::map<std::string, DType> restore;
+};
+
+MegatronDescription describeFromRecord(const fs::path& recordPath) {
+  MegatronDescription out;
   const Json record = readJsonFile(recordPath);
   if (!record.contains("hf_config") || !record.contains("layout")) {
     badInput(recordPath.string() + ": missing \"hf_config\" or \"layout\"");
   }
-  const Layout layout = layoutFromJson(record["layout"], recordPath.string());
+  out.layout = layoutFromJson(record["layout"], recordPath.string());
+  out.layout.paddedVocab = record.value("padded_vocab_size", int64_t{0});
   const config::HfConfig hfConfig = config::parseHfConfig(record["hf_config"], recordPath.string() + " hf_config");
-  const mapping::ModelDims dims = mapping::dimsFromHfConfig(hfConfig, recordPath.string());
-  const Plan plan = planConversion(dims, layout, recordPath.string());
-  std::map<std::string, DType> restore;
+  out.dims = mapping::dimsFromHfConfig(hfConfig, recordPath.string());
+  out.provider = config::hfToProvider(hfConfig);
+  out.storedHfConfig = record["hf_config"];
   const Json recordedDTypes = record.value("hf_dtypes", Json::object());
   for (const auto& [name, value] : recordedDTypes.items()) {
     auto dtype = dtypeFromUserName(value.get<std::string>());
     if (!dtype) badInput(recordPath.string() + ": hf_dtypes." + name + ": unknown dtype");
-    restore.emplace(name, *dtype);
+    out.restore.emplace(name, *dtype);
   }
+  return out;
+}
 
+bool anyKey(const std::vector<std::string>& keys, const std::string& needle) {
+  for (const std::string& key : keys) {
+    if (key.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+MegatronDescription describeFromArgs(const io::MegatronLegacyCheckpoint& checkpoint, const MegatronShardSource& source,
+                                     const fs::path& dir) {
+  const std::string where = dir.string() + " (no " + kConversionRecordName + ")";
+  if (checkpoint.args().is_null()) {
+    badInput(where + ": the rank files carry no args, so the model config is unknown");
+  }
+  MegatronDescription out;
+  out.provider = config::providerFromMegatronArgs(checkpoint.args(), where + " args");
+  out.dims = mapping::dimsFromProvider(out.provider, where + " args");
+  Layout& layout = out.layout;
+  layout.tp = checkpoint.sizes().tp;
+  layout.pp = checkpoint.sizes().pp;
+  layout.ep = checkpoint.sizes().ep;
+  // Megatron's expert_tensor_parallel_size defaults to the tensor parallel size.
+  const Json& etp = checkpoint.args().contains("expert_tensor_parallel_size")
+                        ? checkpoint.args()["expert_tensor_parallel_size"]
+                        : Json();
+  layout.etp = etp.is_number_integer() ? etp.get<int64_t>() : layout.tp;
+  if (out.dims.experts == 0) layout.etp = 1;
+  const config::HybridPattern pattern = out.provider.pattern();
+  if (pattern.hasPipelineSeparators()) {
+    for (std::size_t i = 0; i < pattern.segments.size(); ++i) layout.pipelinePattern += (i ? "|" : "") + pattern.segments[i];
+  }
+  // Spec and naming from the keys of the first TP/EP rank of every stage.
+  std::vector<std::string> keys;
+  for (int64_t pp = 0; pp < layout.pp; ++pp) {
+    for (const std::string& key : source.keys({0, pp, 0})) keys.push_back(key);
+  }
+  const bool te = anyKey(keys, "mixer.in_proj.layer_norm_weight") || anyKey(keys, "linear_qkv.layer_norm_weight") ||
+                  anyKey(keys, "mlp.linear_fc1.layer_norm_weight");
+  layout.naming = te ? mapping::Naming::TransformerEngine : mapping::Naming::Local;
+  layout.conv1d = anyKey(keys, "mixer.conv1d.weight") ? mapping::Conv1dNaming::Legacy : mapping::Conv1dNaming::Current;
+  layout.experts = anyKey(keys, ".local_experts.") ? mapping::ExpertStorage::Sequential : mapping::ExpertStorage::Grouped;
+  std::optional<TensorView> embedding = source.find({0, 0, 0}, "embedding.word_embeddings.weight");
+  if (!embedding || embedding->shape.empty()) {
+    badInput(source.describe({0, 0, 0}) + ": missing key embedding.word_embeddings.weight");
+  }
+  layout.paddedVocab = embedding->shape[0] * layout.tp;
+  return out;
+}
+
+}  // namespace
+
+ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
   io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(options.megatronDir);
+  LegacyCheckpointSource source(checkpoint);
+  const fs::path recordPath = options.megatronDir / kConversionRecordName;
+  std::optional<io::HfCheckpoint> reference;
+  if (options.referenceHf) reference.emplace(io::HfCheckpoint::open(*options.referenceHf));
+
+  MegatronDescription described = fs::exists(recordPath)
+                                      ? describeFromRecord(recordPath)
+                                      : describeFromArgs(checkpoint, source, options.megatronDir);
+  const Layout& layout = described.layout;
   const io::MegatronParallelSizes expected{static_cast<int>(layout.tp), static_cast<int>(layout.pp),
                                            static_cast<int>(layout.ep)};
   if (!(checkpoint.sizes() == expected)) {
@@ -304,7 +372,12 @@ ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
              " but " + kConversionRecordName + " says tp " + std::to_string(layout.tp) + ", pp " +
              std::to_string(layout.pp) + ", ep " + std::to_string(layout.ep));
   }
-  LegacyCheckpointSource source(checkpoint);
+  const Plan plan = planConversion(described.dims, layout, options.megatronDir.string());
+  std::map<std::string, DType>& restore = described.restore;
+  if (reference && !described.storedHfConfig) {
+    // A foreign checkpoint: give every tensor the reference's dtype (A_log/D are fp32 in MCore).
+    for (const std::string& name : reference->tensors().names()) restore.emplace(name, reference->tensors().view(name).dtype);
+  }
 
   // Output specs (dtype from the first shard, or the recorded HF dtype) and shard layout.
   std::vector<io::TensorSpec> specs;
@@ -319,9 +392,6 @@ ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
                        task.targetShapes[t]});
     }
   }
-
-  std::optional<io::HfCheckpoint> reference;
-  if (options.referenceHf) reference.emplace(io::HfCheckpoint::open(*options.referenceHf));
 
   io::AtomicOutputDir out(options.outDir, options.overwrite);
   io::ShardedWriterOptions writerOptions;
@@ -350,9 +420,13 @@ ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
   writer.finish();
 
   // config.json: provider -> HF conformed to the reference config (or the stored source config).
-  const config::ProviderConfig provider = config::hfToProvider(hfConfig);
-  const Json referenceConfig = reference ? reference->config().raw : record["hf_config"];
-  writeJsonFile(out.path() / "config.json", config::providerToHfJson(provider, referenceConfig));
+  if (reference) {
+    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider, reference->config().raw));
+  } else if (described.storedHfConfig) {
+    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider, *described.storedHfConfig));
+  } else {
+    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider));
+  }
   if (reference) {
     copyFiles(reference->dir(), reference->extraFiles(), out.path());
   } else if (fs::is_directory(options.megatronDir / kCopiedHfFilesDir)) {

@@ -95,7 +95,11 @@ PipelineStages checkLayout(const mapping::ModelDims& d, const Layout& l, const s
     badInput(source + ": ep " + std::to_string(l.ep) + " needs routed experts, but the pattern has no E layer");
   }
   if (d.mtpDepths > 0) requireDivisible(d.hidden, tp, source, "hidden_size (MTP eh_proj rows)", "tp");
-  if (!l.padVocab) requireDivisible(d.vocab, tp, source, "vocab_size (without --pad-vocab)", "tp");
+  if (l.paddedVocab > 0) {
+    requireDivisible(l.paddedVocab, tp, source, "padded vocab rows", "tp");
+  } else if (!l.padVocab) {
+    requireDivisible(d.vocab, tp, source, "vocab_size (without --pad-vocab)", "tp");
+  }
 
   PipelineStages stages;
   const int64_t layers = static_cast<int64_t>(d.pattern.size());

@@ -22,6 +22,7 @@ struct Layout {
   std::optional<mapping::ExpertStorage> experts;
   bool padVocab = false;                 // pad the vocab to a multiple of divisibleBy * tp
   int64_t vocabDivisibleBy = 128;        // Megatron make_vocab_size_divisible_by
+  int64_t paddedVocab = 0;               // explicit Megatron vocab rows (read from a checkpoint); 0: rule above
   bool aLogDFp32 = false;                // store A_log and D as fp32, as MCore allocates them
   // Optional pipeline layout: the main pattern with `|` between stages (one segment per stage);
   // empty = even split of the layers over pp stages.

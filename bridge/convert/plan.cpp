@@ -49,7 +49,13 @@ Plan planConversion(const mapping::ModelDims& dims, const Layout& layout, const 
   plan.dims = dims;
   plan.layout = layout;
   plan.stages = checkLayout(dims, layout, source);
-  plan.megatronVocab = layout.padVocab ? paddedVocabSize(dims.vocab, layout.vocabDivisibleBy, layout.tp) : dims.vocab;
+  plan.megatronVocab = layout.paddedVocab > 0 ? layout.paddedVocab
+                       : layout.padVocab   ? paddedVocabSize(dims.vocab, layout.vocabDivisibleBy, layout.tp)
+                                           : dims.vocab;
+  if (plan.megatronVocab < dims.vocab) {
+    badInput(source + ": Megatron vocab rows " + std::to_string(plan.megatronVocab) + " < vocab_size " +
+             std::to_string(dims.vocab));
+  }
   const mapping::Registry registry = mapping::buildNemotronHRegistry(
       dims, layout.registryOptions(plan.megatronVocab == dims.vocab ? 0 : plan.megatronVocab));
   const std::vector<mapping::ResolvedMapping> all = registry.expand();

@@ -305,7 +305,13 @@ MegatronLegacyCheckpoint MegatronLegacyCheckpoint::open(const std::filesystem::p
              " (no rank-0 directory)");
   const std::filesystem::path firstFile = checkpoint.iterationDir_ / first->second / kMegatronRankFileName;
   if (!std::filesystem::is_regular_file(firstFile, error)) badInput("missing rank file " + firstFile.string());
-  checkpoint.args_ = loadMegatronRankFile(firstFile).args();
+  {
+    // Only the args are needed here: decode the pickle, leave the tensors alone.
+    std::shared_ptr<const TorchFile> file = TorchFile::open(firstFile);
+    const PickleValue* args = file->root().kind == PickleKind::Dict ? file->root().find("args") : nullptr;
+    if (args && args->kind != PickleKind::None)
+      checkpoint.args_ = withContext(firstFile.string() + ": args", [&] { return pickleToJson(*args); });
+  }
 
   const int64_t argsTp = argInt(checkpoint.args_, "tensor_model_parallel_size").value_or(1);
   const int64_t argsPp = argInt(checkpoint.args_, "pipeline_model_parallel_size").value_or(1);

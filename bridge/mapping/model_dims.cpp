@@ -49,4 +49,35 @@ ModelDims dimsFromHfConfig(const config::HfConfig& c, const std::string& source)
   return d;
 }
 
+ModelDims dimsFromProvider(const config::ProviderConfig& p, const std::string& source) {
+  if (p.add_bias_linear) fail(ErrorKind::Unsupported, source + ": add_bias_linear=true is not supported");
+  if (p.add_qkv_bias) fail(ErrorKind::Unsupported, source + ": add_qkv_bias=true is not supported");
+  if (p.gated_linear_unit) fail(ErrorKind::Unsupported, source + ": gated_linear_unit=true is not supported");
+  if (p.qk_layernorm) fail(ErrorKind::Unsupported, source + ": qk_layernorm=true is not supported");
+  const config::HybridPattern pattern = p.pattern();
+  ModelDims d;
+  d.pattern = pattern.layers;
+  d.mtpPattern = pattern.mtp;
+  d.mtpDepths = pattern.mtp.empty() ? 0 : (p.mtp_use_repeated_layer ? 1 : pattern.mtpDepths);
+  d.vocab = p.vocab_size;
+  d.hidden = p.hidden_size;
+  d.ffn = p.ffn_hidden_size;
+  d.heads = p.num_attention_heads;
+  d.queryGroups = p.queryGroups();
+  d.headDim = p.headDim();
+  d.mambaHeads = p.mambaHeads();
+  d.mambaHeadDim = p.mamba_head_dim;
+  d.mambaGroups = p.mamba_num_groups;
+  d.mambaState = p.mamba_state_dim;
+  d.tiedEmbeddings = p.share_embeddings_and_output_weights;
+  if (d.has('E')) {
+    d.experts = p.num_moe_experts.value_or(0);
+    d.moeFfn = p.moe_ffn_hidden_size.value_or(p.ffn_hidden_size);
+    d.sharedFfn = p.moe_shared_expert_intermediate_size.value_or(0);
+    d.latent = p.moe_latent_size.value_or(0);
+    if (d.experts <= 0) badInput(source + ": num_moe_experts must be positive for a pattern with E layers");
+  }
+  return d;
+}
+
 }  // namespace nhb::mapping

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bridge/config/hf_config.h"
+#include "bridge/config/provider_config.h"
 
 namespace nhb::mapping {
 
@@ -35,5 +36,9 @@ struct ModelDims {
 // Throws Unsupported for features no Nemotron-H checkpoint has and the mapping does not cover
 // (biases on linears), naming `source`.
 ModelDims dimsFromHfConfig(const config::HfConfig& config, const std::string& source);
+
+// The same sizes from a Megatron provider config (megatron_config.json or a checkpoint's args).
+// A repeated-layer MTP block has one physical depth.
+ModelDims dimsFromProvider(const config::ProviderConfig& provider, const std::string& source);
 
 }  // namespace nhb::mapping

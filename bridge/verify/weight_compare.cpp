@@ -136,7 +136,8 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
     side.info.paddedVocab = record.contains("padded_vocab_size")
                                 ? field<int64_t>(record, "padded_vocab_size", recordPath.string())
                                 : hfVocab;
-    for (const auto& [name, value] : record.value("hf_dtypes", Json::object()).items()) {
+    const Json hfDTypes = record.value("hf_dtypes", Json::object());  // named: items() must not outlive it
+    for (const auto& [name, value] : hfDTypes.items()) {
       const auto dtype = value.is_string() ? dtypeFromUserName(value.get<std::string>()) : std::nullopt;
       if (!dtype) badInput(recordPath.string() + ": hf_dtypes." + name + ": unknown dtype " + value.dump());
       side.restoreDTypes.emplace(name, *dtype);

@@ -17,5 +17,6 @@ void addInspectCommand(CLI::App& app, CommandAction& action);
 void addConfigCommand(CLI::App& app, CommandAction& action);
 void addFixtureCommand(CLI::App& app, CommandAction& action);
 void addConvertCommand(CLI::App& app, CommandAction& action);
+void addForwardCommand(CLI::App& app, CommandAction& action);
 
 }  // namespace nhb::cli

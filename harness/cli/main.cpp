@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   nhb::cli::addConfigCommand(app, action);
   nhb::cli::addFixtureCommand(app, action);
   nhb::cli::addConvertCommand(app, action);
+  nhb::cli::addForwardCommand(app, action);
 
   try {
     app.parse(argc, argv);

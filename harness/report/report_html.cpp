@@ -90,7 +90,7 @@ std::string renderHtml(const Report& report) {
   const verify::Summary summary = verify::summarize(report);
   const std::string verdict = verdictLabel(verify::verdictName(summary.verdict));
   std::ostringstream out;
-  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>nhbridge fidelity report: "
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>nhbridge fidelity report: "
       << verdict << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n";
   out << "<h1>nhbridge fidelity report</h1>\n<div class=\"verdict " << verify::verdictName(summary.verdict)
       << "\">" << verdict << "</div>\n";

@@ -14,7 +14,7 @@ std::string formatNumber(double value) {
     std::snprintf(buffer, sizeof buffer, "%.0f", value);
     return buffer;
   }
-  std::snprintf(buffer, sizeof buffer, "%.4g", value);
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
   return buffer;
 }
 

@@ -7,8 +7,8 @@
 
 namespace nhb::harness {
 
-// Integers (|x| < 1e15) without a fraction: "42"; others with 4 significant digits in the
-// shortest of %g forms: "0.9999", "3.2e-07"; "nan", "inf", "-inf".
+// Integers (|x| < 1e15) without a fraction: "42"; others with 6 significant digits in the
+// shortest of %g forms: "0.99999", "3.2e-07"; "nan", "inf", "-inf".
 std::string formatNumber(double value);
 
 // &, <, >, ", ' as entities; control characters other than tab/newline/CR (not allowed in XML 1.0)

@@ -125,13 +125,43 @@ TEST(ConvertCheckpoint, MissingRankFileIsReported) {
   EXPECT_FALSE(fs::exists(toHf.outDir));
 }
 
-TEST(ConvertCheckpoint, CheckpointWithoutRecordIsRejected) {
+TEST(ConvertCheckpoint, EmptyDirectoryIsRejected) {
   TempDir dir;
   fs::create_directories(dir / "megatron");
   MegatronToHfOptions toHf;
   toHf.megatronDir = dir / "megatron";
   toHf.outDir = dir / "back";
-  EXPECT_NE(errorOf(toHf).find("nhbridge_conversion.json: missing"), std::string::npos);
+  EXPECT_NE(errorOf(toHf).find((dir / "megatron").string()), std::string::npos);
+}
+
+TEST(ConvertCheckpoint, ForeignCheckpointIsDescribedByItsArgsAndKeys) {
+  // Without nhbridge_conversion.json the layout, naming and sizes come from the rank files.
+  TempDir dir;
+  fs::path hf = makeFixture(dir, "latent-moe-mtp");
+  for (bool local : {false, true}) {
+    SCOPED_TRACE(local ? "local" : "te");
+    HfToMegatronOptions toMegatron;
+    toMegatron.hfDir = hf;
+    toMegatron.outDir = dir / (local ? "megatron-local" : "megatron-te");
+    toMegatron.layout.tp = 2;
+    toMegatron.layout.pp = 2;
+    toMegatron.layout.ep = 2;
+    toMegatron.layout.etp = 2;
+    toMegatron.layout.aLogDFp32 = true;
+    toMegatron.layout.padVocab = true;
+    if (local) {
+      toMegatron.layout.naming = mapping::Naming::Local;
+      toMegatron.layout.conv1d = mapping::Conv1dNaming::Legacy;
+    }
+    convertHfToMegatron(toMegatron);
+    fs::remove(toMegatron.outDir / kConversionRecordName);
+    MegatronToHfOptions toHf;
+    toHf.megatronDir = toMegatron.outDir;
+    toHf.outDir = dir / (local ? "back-local" : "back-te");
+    toHf.referenceHf = hf;
+    convertMegatronToHf(toHf);
+    expectSameTensors(hf, toHf.outDir, /*sameFiles=*/true);
+  }
 }
 
 TEST(ConvertCheckpoint, ExistingOutputNeedsOverwrite) {

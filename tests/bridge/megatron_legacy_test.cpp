@@ -372,3 +372,17 @@ open(os.path.join(sys.argv[1], "latest_checkpointed_iteration.txt"), "w").write(
 
 }  // namespace
 }  // namespace nhb::io
+
+namespace nhb::io {
+namespace {
+
+TEST(StateDictEntry, ExtraStateKeys) {
+  EXPECT_TRUE(isExtraStateKey("output_layer._extra_state"));
+  EXPECT_TRUE(isExtraStateKey("decoder.layers.0.mixer.in_proj._extra_state"));
+  EXPECT_TRUE(isExtraStateKey("_extra_state"));
+  EXPECT_FALSE(isExtraStateKey("output_layer.weight"));
+  EXPECT_FALSE(isExtraStateKey("output_layer.my_extra_state"));
+}
+
+}  // namespace
+}  // namespace nhb::io

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bridge/core/tensor_view.h"
@@ -21,5 +22,12 @@ struct StateDictEntry {
 };
 
 using StateDictEntries = std::vector<StateDictEntry>;
+
+// "<module>._extra_state": TransformerEngine / Megatron module state rather than a weight.
+inline bool isExtraStateKey(std::string_view key) {
+  constexpr std::string_view kSuffix = "_extra_state";
+  if (key.size() < kSuffix.size() || key.substr(key.size() - kSuffix.size()) != kSuffix) return false;
+  return key.size() == kSuffix.size() || key[key.size() - kSuffix.size() - 1] == '.';
+}
 
 }  // namespace nhb::io

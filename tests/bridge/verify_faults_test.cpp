@@ -1,0 +1,377 @@
+// The libtorch-free verify checks on real fixture checkpoints: a clean HF -> Megatron -> HF round
+// trip passes every check, and each planted fault (rewritten into the exported HF checkpoint or the
+// Megatron rank files) fails the check that names it.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "bridge/convert/checkpoint_convert.h"
+#include "bridge/core/error.h"
+#include "bridge/fixture/fixture_generator.h"
+#include "bridge/fixture/float_encoding.h"
+#include "bridge/io/megatron_legacy.h"
+#include "bridge/io/safetensors_checkpoint.h"
+#include "bridge/io/safetensors_file.h"
+#include "bridge/io/safetensors_writer.h"
+#include "bridge/verify/static_checks.h"
+#include "support/test_support.h"
+
+namespace nhb::verify {
+namespace {
+namespace fs = std::filesystem;
+using nhb::testing::readFile;
+using nhb::testing::TempDir;
+using nhb::testing::writeFile;
+using Json = nlohmann::ordered_json;
+
+// One fixture per preset, converted once (TP 2, EP 2 for MoE) and exported back, shared by every
+// test of the suite; each test copies the exported directory before planting its fault.
+struct Converted {
+  fs::path hf, megatron, exported;
+};
+
+class VerifyFaults : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { dir_ = new TempDir(); }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+    cache_.clear();
+  }
+
+  static const Converted& converted(const std::string& preset) {
+    auto it = cache_.find(preset);
+    if (it != cache_.end()) return it->second;
+    Converted c;
+    fixture::FixtureOptions fixtureOptions;
+    fixtureOptions.preset = preset;
+    fixtureOptions.outDir = *dir_ / ("hf-" + preset);
+    fixture::generate(fixtureOptions);
+    c.hf = fixtureOptions.outDir;
+    convert::HfToMegatronOptions toMegatron;
+    toMegatron.hfDir = c.hf;
+    toMegatron.outDir = *dir_ / ("megatron-" + preset);
+    toMegatron.layout.tp = 2;
+    toMegatron.layout.ep = preset == "dense" ? 1 : 2;
+    convert::convertHfToMegatron(toMegatron);
+    c.megatron = toMegatron.outDir;
+    convert::MegatronToHfOptions toHf;
+    toHf.megatronDir = c.megatron;
+    toHf.outDir = *dir_ / ("exported-" + preset);
+    toHf.referenceHf = c.hf;
+    convert::convertMegatronToHf(toHf);
+    c.exported = toHf.outDir;
+    return cache_.emplace(preset, c).first->second;
+  }
+
+  // A fresh copy of a directory (faults are planted in copies, never in the shared conversions).
+  fs::path copyOf(const fs::path& from, const std::string& name) {
+    const fs::path to = local_ / name;
+    fs::copy(from, to, fs::copy_options::recursive);
+    return to;
+  }
+
+  static std::vector<Check> run(const fs::path& hf, std::optional<fs::path> exported, std::optional<fs::path> megatron) {
+    StaticCheckOptions options;
+    options.sourceHf = hf;
+    options.exportedHf = exported;
+    options.megatronDir = megatron;
+    return runStaticChecks(options);
+  }
+
+  static const Check& find(const std::vector<Check>& checks, const std::string& id) {
+    for (const Check& check : checks)
+      if (check.id == id) return check;
+    ADD_FAILURE() << "no check " << id;
+    static Check none;
+    return none;
+  }
+
+  static std::vector<std::string> failedIds(const std::vector<Check>& checks) {
+    std::vector<std::string> ids;
+    for (const Check& check : checks)
+      if (check.verdict == Verdict::Fail) ids.push_back(check.id);
+    return ids;
+  }
+
+  static void expectFails(const std::vector<Check>& checks, const std::string& id, const std::string& messagePart) {
+    const Check& check = find(checks, id);
+    EXPECT_EQ(check.verdict, Verdict::Fail) << id << ": " << check.message;
+    EXPECT_NE(check.message.find(messagePart), std::string::npos) << id << " message: " << check.message;
+  }
+
+  TempDir local_;
+  static TempDir* dir_;
+  static std::map<std::string, Converted> cache_;
+};
+
+TempDir* VerifyFaults::dir_ = nullptr;
+std::map<std::string, Converted> VerifyFaults::cache_;
+
+// Rewrites the shard holding `name` with `edit` applied to that tensor's copy (streamed: other
+// tensors are written straight from the mapping). `edit` may replace the tensor (new shape).
+void rewriteTensor(const fs::path& dir, const std::string& name, const std::function<void(Tensor&)>& edit) {
+  std::string shard;
+  {
+    io::SafetensorsCheckpoint checkpoint = io::SafetensorsCheckpoint::open(dir);
+    shard = checkpoint.fileOf(name);
+  }
+  io::SafetensorsFile file = io::SafetensorsFile::open(dir / shard);
+  std::map<std::string, Tensor> edited;
+  std::vector<io::TensorSpec> specs;
+  for (const io::SafetensorsEntry& entry : file.entries()) {
+    if (entry.name == name) {
+      Tensor copy = Tensor::copyOf(file.view(name));
+      edit(copy);
+      specs.push_back({entry.name, copy.dtype(), copy.shape()});
+      edited.emplace(name, std::move(copy));
+    } else {
+      specs.push_back({entry.name, entry.dtype, entry.shape});
+    }
+  }
+  io::SafetensorsWriter writer(dir / shard, specs, file.metadata(), /*overwrite=*/true);
+  for (const io::TensorSpec& spec : specs) {
+    auto it = edited.find(spec.name);
+    writer.write(spec.name, it != edited.end() ? it->second.view() : file.view(spec.name));
+  }
+  writer.finish();
+}
+
+// Swaps rows [a, a+n) and [b, b+n) of a row-major tensor (dim 0).
+void swapRows(Tensor& t, int64_t a, int64_t b, int64_t n) {
+  const std::size_t rowBytes = t.nbytes() / static_cast<std::size_t>(t.shape().at(0));
+  std::vector<std::byte> tmp(rowBytes * n);
+  std::memcpy(tmp.data(), t.data() + a * rowBytes, tmp.size());
+  std::memmove(t.data() + a * rowBytes, t.data() + b * rowBytes, tmp.size());
+  std::memcpy(t.data() + b * rowBytes, tmp.data(), tmp.size());
+}
+
+Json readJson(const fs::path& path) { return Json::parse(readFile(path)); }
+void writeJson(const fs::path& path, const Json& json) { writeFile(path, json.dump(2) + "\n"); }
+
+// ---- the clean round trip -------------------------------------------------------------------
+
+TEST_F(VerifyFaults, CleanRoundTripPassesEveryCheck) {
+  for (const std::string preset : {"dense", "moe"}) {
+    SCOPED_TRACE(preset);
+    const Converted& c = converted(preset);
+    const std::vector<Check> checks = run(c.hf, c.exported, c.megatron);
+    EXPECT_TRUE(failedIds(checks).empty()) << ::testing::PrintToString(failedIds(checks));
+    for (const char* id : {"weights.inventory", "weights.dtypes", "weights.shapes", "weights.bitwise", "config.roundtrip",
+                           "config.exported", "config.megatron", "tokenizer.files", "tokenizer.fast", "tokenizer.parse",
+                           "tokenizer.special_ids", "tokenizer.vocab_fits_embedding", "tokenizer.zero_embedding_rows",
+                           "tokenizer.megatron_vocab"}) {
+      const Check& check = find(checks, id);
+      EXPECT_EQ(check.verdict, Verdict::Pass) << id << ": " << check.message;
+    }
+    const Check& bitwise = find(checks, "weights.bitwise");
+    EXPECT_GT(*bitwise.metrics.get("tensors_compared_count"), 10);
+    EXPECT_EQ(*bitwise.metrics.get("tensors_compared_count"), *bitwise.metrics.get("tensors_identical_count"));
+    // The fixture tokenizer: 512 tokens, 16 special, BPE with a ByteLevel pre-tokenizer.
+    const Check& parse = find(checks, "tokenizer.parse");
+    EXPECT_EQ(*parse.metrics.get("vocab_size"), 512);
+    EXPECT_EQ(*parse.metrics.get("added_tokens_count"), 16);
+    EXPECT_EQ(*parse.metrics.get("merges_count"), 512 - 16 - 256);
+    EXPECT_EQ(parse.details["pre_tokenizer"], "ByteLevel");
+    EXPECT_EQ(parse.details["post_processor"], "TemplateProcessing");
+  }
+}
+
+TEST_F(VerifyFaults, CleanPairModesPass) {
+  const Converted& c = converted("moe");
+  const std::vector<Check> megatron = run(c.hf, std::nullopt, c.megatron);
+  EXPECT_TRUE(failedIds(megatron).empty()) << ::testing::PrintToString(failedIds(megatron));
+  EXPECT_EQ(find(megatron, "weights.bitwise").verdict, Verdict::Pass);
+  EXPECT_EQ(find(megatron, "tokenizer.files").verdict, Verdict::Pass);  // against hf_files/
+  const std::vector<Check> hf = run(c.hf, c.exported, std::nullopt);
+  EXPECT_TRUE(failedIds(hf).empty()) << ::testing::PrintToString(failedIds(hf));
+  EXPECT_EQ(find(hf, "tokenizer.megatron_vocab").verdict, Verdict::Skip);
+}
+
+// ---- planted faults, one per test ------------------------------------------------------------
+
+TEST_F(VerifyFaults, SwappedQueryHeadsInExportedHf) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.3.mixer.q_proj.weight";  // dense: layer 3 is attention
+  rewriteTensor(exported, name, [](Tensor& t) { swapRows(t, 0, 16, 16); });  // heads 0 and 1 (head_dim 16)
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "weights.bitwise", name);
+  expectFails(checks, "weights.tensor." + name, "elements differ");
+  EXPECT_EQ(failedIds(checks), (std::vector<std::string>{"weights.bitwise", "weights.tensor." + name}));
+}
+
+TEST_F(VerifyFaults, SwappedQueryHeadsInMegatronPairMode) {
+  const Converted& c = converted("dense");
+  const fs::path megatron = copyOf(c.megatron, "megatron");
+  // TP rank 0 of layer 3's fused linear_qkv: rewrite the rank file with the first two query rows
+  // blocks exchanged (any two head-sized blocks of the first query group).
+  io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(megatron);
+  const io::MegatronRankId rank{0, 0, 0};
+  io::MegatronRankState state = checkpoint.loadRank(rank);
+  io::StateDictEntries entries = state.entries();
+  std::vector<Tensor> owned;
+  bool planted = false;
+  for (io::StateDictEntry& entry : entries) {
+    if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
+      Tensor copy = Tensor::copyOf(*entry.tensor);
+      swapRows(copy, 0, 16, 16);
+      owned.push_back(std::move(copy));
+      entry.tensor = owned.back().view();
+      planted = true;
+    }
+  }
+  ASSERT_TRUE(planted);
+  io::MegatronLegacyWriteOptions writeOptions;
+  writeOptions.root = megatron;
+  writeOptions.sizes = checkpoint.sizes();
+  writeOptions.args = checkpoint.args();
+  writeOptions.overwrite = true;
+  io::MegatronLegacyWriter writer(writeOptions);
+  writer.writeRank(rank, entries);  // only rank 0 changes; finish() would demand every rank
+  const auto checks = run(c.hf, std::nullopt, megatron);
+  expectFails(checks, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
+}
+
+TEST_F(VerifyFaults, SwappedZAndXInOneInProj) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.0.mixer.in_proj.weight";
+  // in_proj rows z | x | B | C | dt; z and x are mamba_num_heads * mamba_head_dim = 128 rows each.
+  rewriteTensor(exported, name, [](Tensor& t) { swapRows(t, 0, 128, 128); });
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "weights.tensor." + name, "elements differ");
+  expectFails(checks, "weights.bitwise", name);
+}
+
+TEST_F(VerifyFaults, SwappedBAndCInOneConv1d) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.2.mixer.conv1d.weight";
+  // conv channels x | B | C: x = 128, B and C = n_groups * state = 8 * 16 = 128 each.
+  rewriteTensor(exported, name, [](Tensor& t) { swapRows(t, 128, 256, 128); });
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "weights.tensor." + name, "elements differ");
+}
+
+TEST_F(VerifyFaults, TwoExpertsExchanged) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string first = "backbone.layers.1.mixer.experts.0.up_proj.weight";
+  const std::string second = "backbone.layers.1.mixer.experts.1.up_proj.weight";
+  Tensor a, b;
+  {
+    io::SafetensorsCheckpoint source = io::SafetensorsCheckpoint::open(exported);
+    a = Tensor::copyOf(source.view(first));
+    b = Tensor::copyOf(source.view(second));
+  }
+  rewriteTensor(exported, first, [&](Tensor& t) { t = b; });
+  rewriteTensor(exported, second, [&](Tensor& t) { t = a; });
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "weights.tensor." + first, "elements differ");
+  expectFails(checks, "weights.tensor." + second, "elements differ");
+  expectFails(checks, "weights.bitwise", "2 tensors differ");
+}
+
+TEST_F(VerifyFaults, RouterBiasRoundedThroughBf16) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.1.mixer.gate.e_score_correction_bias";
+  rewriteTensor(exported, name, [](Tensor& t) {
+    ASSERT_EQ(t.dtype(), DType::F32);
+    float* values = reinterpret_cast<float*>(t.data());
+    for (int64_t i = 0; i < t.shape()[0]; ++i) values[i] = fixture::bf16ToFloat(fixture::floatToBf16(values[i]));
+  });
+  const auto checks = run(c.hf, exported, c.megatron);
+  const Check& tensor = find(checks, "weights.tensor." + name);
+  expectFails(checks, "weights.tensor." + name, "max ULP");
+  // Rounding to 8 mantissa bits moves an f32 by at most 2^15 ULP, and values ~N(0, 0.05) differ.
+  EXPECT_GT(*tensor.metrics.get("max_ulp"), 0);
+  EXPECT_LE(*tensor.metrics.get("max_ulp"), 32768);
+  EXPECT_LE(*tensor.metrics.get("max_rel_diff"), std::ldexp(1.0, -8));
+  EXPECT_EQ(find(checks, "weights.dtypes").verdict, Verdict::Pass);
+}
+
+TEST_F(VerifyFaults, TruncatedVocabulary) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"}) {
+    rewriteTensor(exported, name, [](Tensor& t) {
+      Tensor shorter(t.dtype(), {500, t.shape()[1]});
+      std::memcpy(shorter.data(), t.data(), shorter.nbytes());
+      t = std::move(shorter);
+    });
+  }
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "tokenizer.vocab_fits_embedding", "512 tokens but backbone.embeddings.weight");
+  expectFails(checks, "weights.shapes", "2 tensors changed shape");
+}
+
+TEST_F(VerifyFaults, ChangedConfigField) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json config = readJson(exported / "config.json");
+  ASSERT_EQ(config["n_groups"], 8);
+  config["n_groups"] = 4;
+  writeJson(exported / "config.json", config);
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "config.exported", "n_groups 8 -> 4");
+  EXPECT_EQ(failedIds(checks), std::vector<std::string>{"config.exported"});
+}
+
+TEST_F(VerifyFaults, ChangedRoutedScalingFactor) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json config = readJson(exported / "config.json");
+  ASSERT_TRUE(config.contains("routed_scaling_factor"));
+  config["routed_scaling_factor"] = 7.5;
+  writeJson(exported / "config.json", config);
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "config.exported", "routed_scaling_factor");
+}
+
+TEST_F(VerifyFaults, ChangedSpecialTokenId) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json generation = readJson(exported / "generation_config.json");
+  ASSERT_EQ(generation["eos_token_id"], 2);
+  generation["eos_token_id"] = 11;
+  writeJson(exported / "generation_config.json", generation);
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "tokenizer.special_ids", "generation_config.json eos_token_id changed 2 -> 11");
+  expectFails(checks, "tokenizer.files", "generation_config.json differs");
+}
+
+TEST_F(VerifyFaults, MissingTokenizerFile) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  fs::remove(exported / "tokenizer.json");
+  const auto checks = run(c.hf, exported, c.megatron);
+  expectFails(checks, "tokenizer.files", "tokenizer.json missing");
+  expectFails(checks, "tokenizer.fast", "tokenizer.json: missing");
+  EXPECT_EQ(find(checks, "tokenizer.parse").verdict, Verdict::Skip);
+}
+
+TEST_F(VerifyFaults, ZeroSpecialTokenRowWarns) {
+  // Nemotron 3 Base's untrained <|im_end|>: a declared eos whose embedding row is all zero.
+  const Converted& c = converted("dense");
+  const fs::path source = copyOf(c.hf, "hf");
+  const fs::path exported = copyOf(c.exported, "exported");
+  for (const fs::path& dir : {source, exported}) {
+    rewriteTensor(dir, "backbone.embeddings.weight", [](Tensor& t) {
+      const std::size_t rowBytes = t.nbytes() / 512;
+      std::memset(t.data() + 2 * rowBytes, 0, rowBytes);  // eos </s> = id 2
+    });
+  }
+  const auto checks = run(source, exported, std::nullopt);
+  const Check& zero = find(checks, "tokenizer.zero_embedding_rows");
+  EXPECT_EQ(zero.verdict, Verdict::Warn) << zero.message;
+  EXPECT_NE(zero.message.find("eos id 2 \"</s>\""), std::string::npos) << zero.message;
+  EXPECT_TRUE(failedIds(checks).empty()) << ::testing::PrintToString(failedIds(checks));
+}
+
+}  // namespace
+}  // namespace nhb::verify
