@@ -366,7 +366,9 @@ std::vector<Check> tokenizerChecks(const TokenizerCheckInputs& inputs) {
   checks.push_back(fastCheck(checkedDir));
 
   const ParsedTokenizer sourceTok = parseIn(sourceDir);
-  const ParsedTokenizer checkedTok = checkedDir == sourceDir ? sourceTok : parseIn(checkedDir);
+  ParsedTokenizer exportedTok;  // parsed only when there is a separate copy (a real vocab is large)
+  if (checkedDir != sourceDir) exportedTok = parseIn(checkedDir);
+  const ParsedTokenizer& checkedTok = checkedDir != sourceDir ? exportedTok : sourceTok;
   checks.push_back(parseCheck(sourceTok, checkedTok, checkedDir));
 
   auto vocabOf = [](const ParsedTokenizer& t, const io::HfCheckpoint& m) {

@@ -100,7 +100,7 @@ int64_t storedMtpDepths(const MegatronRankState& state) {
   int64_t count = 0;
   for (const io::StateDictEntry& entry : state.entries()) {
     if (entry.key.compare(0, kPrefix.size(), kPrefix) != 0) continue;
-    count = std::max(count, std::strtoll(entry.key.c_str() + kPrefix.size(), nullptr, 10) + 1);
+    count = std::max<int64_t>(count, std::strtoll(entry.key.c_str() + kPrefix.size(), nullptr, 10) + 1);
   }
   return count;
 }

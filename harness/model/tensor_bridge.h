@@ -39,4 +39,17 @@ TensorMap toTorchMap(const ViewRange& views, const std::string& source) {
   return tensors;
 }
 
+// Converts every tensor of a source offering names() and view(name), such as
+// io::SafetensorsCheckpoint (its views alias the mapped files, which must stay open).
+template <class ViewSource>
+TensorMap toTorchMapFromSource(const ViewSource& source, const std::string& sourceName) {
+  TensorMap tensors;
+  for (const auto& name : source.names()) {
+    at::Tensor tensor = withContext(sourceName + ": tensor " + std::string(name),
+                                    [&] { return toTorch(source.view(name)); });
+    tensors.emplace(std::string(name), std::move(tensor));
+  }
+  return tensors;
+}
+
 }  // namespace nhb::harness

@@ -3,6 +3,9 @@
 // Megatron rank files) fails the check that names it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -27,7 +30,7 @@ using nhb::testing::TempDir;
 using nhb::testing::writeFile;
 using Json = nlohmann::ordered_json;
 
-// One fixture per preset, converted once (TP 2, EP 2 for MoE) and exported back, shared by every
+// One fixture per preset, converted once and exported back, shared by every
 // test of the suite; each test copies the exported directory before planting its fault.
 struct Converted {
   fs::path hf, megatron, exported;
@@ -54,8 +57,14 @@ class VerifyFaults : public ::testing::Test {
     convert::HfToMegatronOptions toMegatron;
     toMegatron.hfDir = c.hf;
     toMegatron.outDir = *dir_ / ("megatron-" + preset);
+    // A different layout per preset: TP, TP x EP, TP x PP x EP, and padded vocab rows.
     toMegatron.layout.tp = 2;
     toMegatron.layout.ep = preset == "dense" ? 1 : 2;
+    if (preset == "latent-moe-mtp") toMegatron.layout.pp = 2;
+    if (preset == "moe-grouped") {
+      toMegatron.layout.padVocab = true;
+      toMegatron.layout.vocabDivisibleBy = 96;  // ceil(512 / 192) * 192 = 576 rows
+    }
     convert::convertHfToMegatron(toMegatron);
     c.megatron = toMegatron.outDir;
     convert::MegatronToHfOptions toHf;
@@ -79,7 +88,11 @@ class VerifyFaults : public ::testing::Test {
     options.sourceHf = hf;
     options.exportedHf = exported;
     options.megatronDir = megatron;
-    return runStaticChecks(options);
+    std::vector<Check> checks = runStaticChecks(options);
+    if (std::getenv("NHB_VERIFY_DUMP") != nullptr)  // debugging aid: print every verdict
+      for (const Check& check : checks)
+        std::printf("  %-5s %-45s %s\n", verdictName(check.verdict), check.id.c_str(), check.message.c_str());
+    return checks;
   }
 
   static const Check& find(const std::vector<Check>& checks, const std::string& id) {
@@ -149,13 +162,29 @@ void swapRows(Tensor& t, int64_t a, int64_t b, int64_t n) {
   std::memcpy(t.data() + b * rowBytes, tmp.data(), tmp.size());
 }
 
+// Rewrites one Megatron rank file with `edit` applied to its state dict (views may be replaced).
+void rewriteRank(const fs::path& root, const io::MegatronRankId& rank,
+                 const std::function<void(io::StateDictEntries&)>& edit) {
+  io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(root);
+  io::MegatronRankState state = checkpoint.loadRank(rank);
+  io::StateDictEntries entries = state.entries();
+  edit(entries);
+  io::MegatronLegacyWriteOptions writeOptions;
+  writeOptions.root = root;
+  writeOptions.sizes = checkpoint.sizes();
+  writeOptions.args = checkpoint.args();
+  writeOptions.overwrite = true;
+  io::MegatronLegacyWriter writer(writeOptions);
+  writer.writeRank(rank, entries);  // only this rank changes; finish() would demand every rank
+}
+
 Json readJson(const fs::path& path) { return Json::parse(readFile(path)); }
 void writeJson(const fs::path& path, const Json& json) { writeFile(path, json.dump(2) + "\n"); }
 
 // ---- the clean round trip -------------------------------------------------------------------
 
 TEST_F(VerifyFaults, CleanRoundTripPassesEveryCheck) {
-  for (const std::string preset : {"dense", "moe"}) {
+  for (const std::string preset : {"dense", "moe", "moe-grouped", "latent-moe-mtp"}) {
     SCOPED_TRACE(preset);
     const Converted& c = converted(preset);
     const std::vector<Check> checks = run(c.hf, c.exported, c.megatron);
@@ -177,6 +206,8 @@ TEST_F(VerifyFaults, CleanRoundTripPassesEveryCheck) {
     EXPECT_EQ(*parse.metrics.get("merges_count"), 512 - 16 - 256);
     EXPECT_EQ(parse.details["pre_tokenizer"], "ByteLevel");
     EXPECT_EQ(parse.details["post_processor"], "TemplateProcessing");
+    const Check& megatronVocab = find(checks, "tokenizer.megatron_vocab");
+    EXPECT_EQ(*megatronVocab.metrics.get("padded_vocab_size"), preset == "moe-grouped" ? 576 : 512);
   }
 }
 
@@ -207,33 +238,36 @@ TEST_F(VerifyFaults, SwappedQueryHeadsInExportedHf) {
 TEST_F(VerifyFaults, SwappedQueryHeadsInMegatronPairMode) {
   const Converted& c = converted("dense");
   const fs::path megatron = copyOf(c.megatron, "megatron");
-  // TP rank 0 of layer 3's fused linear_qkv: rewrite the rank file with the first two query rows
-  // blocks exchanged (any two head-sized blocks of the first query group).
-  io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(megatron);
-  const io::MegatronRankId rank{0, 0, 0};
-  io::MegatronRankState state = checkpoint.loadRank(rank);
-  io::StateDictEntries entries = state.entries();
+  // TP rank 0 of layer 3's fused linear_qkv: rows of the first two query heads of the first query
+  // group exchanged (head_dim 16).
   std::vector<Tensor> owned;
   bool planted = false;
-  for (io::StateDictEntry& entry : entries) {
-    if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
-      Tensor copy = Tensor::copyOf(*entry.tensor);
-      swapRows(copy, 0, 16, 16);
-      owned.push_back(std::move(copy));
-      entry.tensor = owned.back().view();
-      planted = true;
+  rewriteRank(megatron, {0, 0, 0}, [&](io::StateDictEntries& entries) {
+    for (io::StateDictEntry& entry : entries) {
+      if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
+        owned.push_back(Tensor::copyOf(*entry.tensor));
+        swapRows(owned.back(), 0, 16, 16);
+        entry.tensor = owned.back().view();
+        planted = true;
+      }
     }
-  }
+  });
   ASSERT_TRUE(planted);
-  io::MegatronLegacyWriteOptions writeOptions;
-  writeOptions.root = megatron;
-  writeOptions.sizes = checkpoint.sizes();
-  writeOptions.args = checkpoint.args();
-  writeOptions.overwrite = true;
-  io::MegatronLegacyWriter writer(writeOptions);
-  writer.writeRank(rank, entries);  // only rank 0 changes; finish() would demand every rank
   const auto checks = run(c.hf, std::nullopt, megatron);
   expectFails(checks, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
+}
+
+TEST_F(VerifyFaults, MegatronKeyMissingInPairModeFailsStructure) {
+  const Converted& c = converted("dense");
+  const fs::path megatron = copyOf(c.megatron, "megatron");
+  rewriteRank(megatron, {1, 0, 0}, [](io::StateDictEntries& entries) {
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [](const io::StateDictEntry& e) { return e.key.find("layers.0.mixer.in_proj.weight") != std::string::npos; }),
+                  entries.end());
+  });
+  const auto checks = run(c.hf, std::nullopt, megatron);
+  expectFails(checks, "weights.structure", "in_proj");
+  EXPECT_EQ(find(checks, "weights.bitwise").verdict, Verdict::Skip);
 }
 
 TEST_F(VerifyFaults, SwappedZAndXInOneInProj) {

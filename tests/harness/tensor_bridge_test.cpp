@@ -119,5 +119,21 @@ TEST(ToTorchMap, ErrorNamesSourceAndTensor) {
   }
 }
 
+// Shaped like io::SafetensorsCheckpoint: names() and view(name).
+struct FakeCheckpoint {
+  std::vector<std::byte> bytes = bytesOf(std::vector<float>{0.5f, 4.0f});
+  std::vector<std::string> names() const { return {"lm_head.weight"}; }
+  TensorView view(const std::string&) const { return TensorView{DType::F32, {1, 2}, bytes.data(), bytes.size()}; }
+};
+
+TEST(ToTorchMapFromSource, ReadsEveryNamedView) {
+  const FakeCheckpoint checkpoint;
+  const TensorMap tensors = toTorchMapFromSource(checkpoint, "/ckpt");
+  ASSERT_EQ(tensors.count("lm_head.weight"), 1u);
+  EXPECT_EQ(tensors.at("lm_head.weight")[0][1].item<float>(), 4.0f);
+  EXPECT_EQ(static_cast<const void*>(tensors.at("lm_head.weight").data_ptr()),
+            static_cast<const void*>(checkpoint.bytes.data()));
+}
+
 }  // namespace
 }  // namespace nhb::harness
