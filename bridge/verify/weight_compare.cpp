@@ -145,7 +145,6 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
   } else {
     // A checkpoint from elsewhere: sizes from the rank directories, padding from the args.
     const Json& args = checkpoint.args();
-    const std::string source = checkpoint.rankFilePath({}).string() + " args";
     side.layout.tp = checkpoint.sizes().tp;
     side.layout.pp = checkpoint.sizes().pp;
     side.layout.ep = checkpoint.sizes().ep;
@@ -159,7 +158,6 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
         side.layout.etp = args["expert_tensor_parallel_size"].get<int64_t>();
     }
     side.layout.padVocab = side.info.paddedVocab != hfVocab;
-    (void)source;
   }
   side.info.tp = side.layout.tp;
   side.info.pp = side.layout.pp;

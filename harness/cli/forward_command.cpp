@@ -46,7 +46,7 @@ void writeOutputs(const std::string& path, const std::vector<std::pair<std::stri
     hostTensors.push_back(tensor.to(at::kCPU, at::kFloat).contiguous());
     specs.push_back({name, DType::F32, hostTensors.back().sizes().vec()});
   }
-  io::SafetensorsWriter writer(path, specs, Json{{"format", "pt"}}, overwrite);
+  io::SafetensorsWriter writer(path, specs, io::Json{{"format", "pt"}}, overwrite);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const at::Tensor& t = hostTensors[i];
     writer.write(outputs[i].first, TensorView{DType::F32, t.sizes().vec(), static_cast<const std::byte*>(t.data_ptr()),

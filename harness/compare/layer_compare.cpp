@@ -35,7 +35,9 @@ LayerDiff compareOneLayer(const std::string& name, const at::Tensor& reference,
     at::Tensor normT = t.square().sum(1).sqrt();
     at::Tensor cosine = ((r * t).sum(1) / (normR * normT)).clamp(-1, 1);
     cosine = at::where(normR.eq(0).logical_and(normT.eq(0)), at::ones_like(cosine), cosine);
-    cosine = at::where(normR.eq(0).logical_xor(normT.eq(0)), at::zeros_like(cosine), cosine);
+    at::Tensor oneZero = normR.eq(0).logical_xor(normT.eq(0)).logical_and(normR.isnan().logical_not())
+                             .logical_and(normT.isnan().logical_not());
+    cosine = at::where(oneZero, at::zeros_like(cosine), cosine);
     const double chunkMin = cosine.min().item<double>();
     if (std::isnan(chunkMin) || std::isnan(diff.cosineMin)) diff.cosineMin = chunkMin + diff.cosineMin;
     else diff.cosineMin = std::min(diff.cosineMin, chunkMin);

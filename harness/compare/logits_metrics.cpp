@@ -80,7 +80,9 @@ LogitsMetrics compareLogits(const at::Tensor& reference, const at::Tensor& test,
     at::Tensor normT = t.square().sum(1).sqrt();
     at::Tensor cosine = (dot / (normR * normT)).clamp(-1, 1);
     at::Tensor bothZero = normR.eq(0).logical_and(normT.eq(0));
-    at::Tensor oneZero = normR.eq(0).logical_xor(normT.eq(0));
+    // A NaN norm keeps the NaN cosine (the data has a NaN; do not call it "one side zero").
+    at::Tensor oneZero = normR.eq(0).logical_xor(normT.eq(0)).logical_and(normR.isnan().logical_not())
+                             .logical_and(normT.isnan().logical_not());
     cosine = at::where(bothZero, at::ones_like(cosine), cosine);
     cosine = at::where(oneZero, at::zeros_like(cosine), cosine);
     at::Tensor cosineCpu = cosine.to(at::kCPU).contiguous();

@@ -72,8 +72,8 @@ void section(std::ostringstream& out, const std::string& title, const std::vecto
   if (checks.empty()) return;
   int failed = 0;
   for (const Check* check : checks) failed += check->verdict == Verdict::Fail;
-  const std::string heading = escapeHtml(title) + " <small>(" + std::to_string(checks.size()) +
-                              " checks, " + std::to_string(failed) + " failed)</small>";
+  const std::string heading = escapeHtml(title) + " <small>(" + plural(checks.size(), "check") + ", " +
+                              std::to_string(failed) + " failed)</small>";
   if (folded) {
     out << "<details" << (failed ? " open" : "") << "><summary><b>" << heading << "</b></summary>\n";
     table(out, checks);

@@ -71,7 +71,7 @@ void section(std::ostringstream& out, const std::string& title, const std::vecto
   if (checks.empty()) return;
   int failed = 0;
   for (const Check* check : checks) failed += check->verdict == Verdict::Fail;
-  const std::string counts = std::to_string(checks.size()) + " checks, " + std::to_string(failed) + " failed";
+  const std::string counts = plural(checks.size(), "check") + ", " + std::to_string(failed) + " failed";
   if (checks.size() > kFoldAbove) {
     out << "<details><summary><b>" << escapeHtml(title) << "</b> (" << counts << ")</summary>\n\n";
     table(out, checks);

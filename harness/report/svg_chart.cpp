@@ -10,7 +10,8 @@
 namespace nhb::harness {
 namespace {
 
-constexpr double kLeft = 72, kRight = 16, kTop = 16, kBottom = 56;
+constexpr double kRight = 16, kTop = 16, kBottom = 56;
+constexpr double kCharWidth = 6;  // of a 10px label, roughly
 
 std::string fixed(double value) {
   char buffer[32];
@@ -18,9 +19,15 @@ std::string fixed(double value) {
   return buffer;
 }
 
-std::string tickLabel(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.8g", value);
+// Enough decimals to tell ticks `step` apart (cosines near 1 differ in the 12th digit).
+std::string tickLabel(double value, double step) {
+  char buffer[64];
+  if (std::fabs(value) >= 1e6 || step <= 0) {
+    std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  } else {
+    const int decimals = std::clamp(int(std::ceil(-std::log10(step))) + 1, 0, 16);
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  }
   return buffer;
 }
 
@@ -29,10 +36,9 @@ std::string tickLabel(double value) {
 std::string renderSvgLineChart(const verify::Series& series, ChartSize size) {
   const size_t n = series.values.size();
   if (n == 0) return "";
-  const double plotW = size.width - kLeft - kRight;
   const double plotH = size.height - kTop - kBottom;
 
-  // Transformed y values; nullopt-like NaN marks points drawn as "not finite".
+  // Transformed y values; non-finite points are drawn as markers, not scaled.
   double minPositive = INFINITY;
   for (double v : series.values)
     if (std::isfinite(v) && v > 0) minPositive = std::min(minPositive, v);
@@ -59,31 +65,40 @@ std::string renderSvgLineChart(const verify::Series& series, ChartSize size) {
     lo -= pad;
     hi += pad;
   }
-  auto px = [&](size_t i) { return kLeft + (n == 1 ? plotW / 2 : plotW * double(i) / double(n - 1)); };
+  // y ticks: decades on a log scale, five even steps otherwise; the left margin fits their labels.
+  std::vector<std::pair<double, std::string>> ticks;
+  if (series.logScale) {
+    const int step = std::max(1, int((hi - lo) / 8));
+    for (double t = lo; t <= hi + 1e-9; t += step) {
+      std::string label = "1e" + std::to_string(int(std::lround(t)));
+      if (anyPositive && std::lround(t) == std::lround(logFloor)) label = "<=" + label;
+      ticks.emplace_back(t, label);
+    }
+  } else {
+    for (int k = 0; k <= 4; ++k) {
+      const double t = lo + (hi - lo) * k / 4;
+      ticks.emplace_back(t, tickLabel(t, (hi - lo) / 4));
+    }
+  }
+  size_t longest = 0;
+  for (const auto& tick : ticks) longest = std::max(longest, tick.second.size());
+  const double left = std::max(72.0, 24 + kCharWidth * double(longest));
+  const double plotW = size.width - left - kRight;
+
+  auto px = [&](size_t i) { return left + (n == 1 ? plotW / 2 : plotW * double(i) / double(n - 1)); };
   auto py = [&](double value) { return kTop + plotH * (1 - (value - lo) / (hi - lo)); };
 
   std::ostringstream svg;
   svg << "<svg role=\"img\" width=\"" << size.width << "\" height=\"" << size.height
       << "\" viewBox=\"0 0 " << size.width << ' ' << size.height << "\" class=\"chart\">\n";
   svg << "<title>" << escapeXml(series.name) << "</title>\n";
-  svg << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << plotW << "\" height=\"" << plotH
+  svg << "<rect x=\"" << left << "\" y=\"" << kTop << "\" width=\"" << plotW << "\" height=\"" << plotH
       << "\" fill=\"#fafafa\" stroke=\"#999\"/>\n";
-
-  // y ticks: decades on a log scale, five even steps otherwise.
-  std::vector<double> ticks;
-  if (series.logScale) {
-    const int step = std::max(1, int((hi - lo) / 8));
-    for (double t = lo; t <= hi + 1e-9; t += step) ticks.push_back(t);
-  } else {
-    for (int k = 0; k <= 4; ++k) ticks.push_back(lo + (hi - lo) * k / 4);
-  }
-  for (double t : ticks) {
+  for (const auto& [t, label] : ticks) {
     const double yy = py(t);
-    std::string label = series.logScale ? "1e" + std::to_string(int(std::lround(t))) : tickLabel(t);
-    if (series.logScale && anyPositive && std::lround(t) == std::lround(logFloor)) label = "<=" + label;
-    svg << "<line x1=\"" << kLeft << "\" x2=\"" << kLeft + plotW << "\" y1=\"" << fixed(yy) << "\" y2=\""
+    svg << "<line x1=\"" << left << "\" x2=\"" << left + plotW << "\" y1=\"" << fixed(yy) << "\" y2=\""
         << fixed(yy) << "\" stroke=\"#e0e0e0\"/>"
-        << "<text x=\"" << kLeft - 4 << "\" y=\"" << fixed(yy + 3) << "\" font-size=\"10\" text-anchor=\"end\">"
+        << "<text x=\"" << left - 4 << "\" y=\"" << fixed(yy + 3) << "\" font-size=\"10\" text-anchor=\"end\">"
         << escapeXml(label) << "</text>\n";
   }
 
@@ -94,7 +109,7 @@ std::string renderSvgLineChart(const verify::Series& series, ChartSize size) {
     svg << "<text x=\"" << fixed(px(i)) << "\" y=\"" << kTop + plotH + 14
         << "\" font-size=\"10\" text-anchor=\"middle\">" << escapeXml(label) << "</text>\n";
   }
-  svg << "<text x=\"" << kLeft + plotW / 2 << "\" y=\"" << size.height - 8
+  svg << "<text x=\"" << left + plotW / 2 << "\" y=\"" << size.height - 8
       << "\" font-size=\"11\" text-anchor=\"middle\">" << escapeXml(series.xLabel) << "</text>\n";
   svg << "<text x=\"12\" y=\"" << kTop + plotH / 2 << "\" font-size=\"11\" text-anchor=\"middle\" "
       << "transform=\"rotate(-90 12 " << kTop + plotH / 2 << ")\">" << escapeXml(series.yLabel)

@@ -56,6 +56,10 @@ std::string escapeMarkdownCell(std::string_view text) {
   return out;
 }
 
+std::string plural(size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
 std::string verdictLabel(const char* verdictName) {
   std::string label(verdictName);
   for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -2,6 +2,7 @@
 // HTML and Markdown table cells.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ inline std::string escapeHtml(std::string_view text) { return escapeXml(text); }
 // For one Markdown table cell: '|' and '\' escaped, newlines as spaces, HTML-sensitive '<', '>' and
 // '&' as entities (GitHub renders inline HTML).
 std::string escapeMarkdownCell(std::string_view text);
+
+// "1 check", "3 checks".
+std::string plural(size_t count, const std::string& noun);
 
 // "PASS", "FAIL", "WARN", "SKIP".
 std::string verdictLabel(const char* verdictName);

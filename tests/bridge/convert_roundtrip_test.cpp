@@ -104,6 +104,35 @@ TEST(ConvertRoundTrip, LocalNamingLegacyConvPaddingAndFp32AreExact) {
   }
 }
 
+TEST(ConvertRoundTrip, TiedEmbeddingsKeepAnOutputCopyOnTheLastStage) {
+  Fixture fixture = makeFixture("dense");
+  fixture.dims.tiedEmbeddings = true;
+  MemoryHfCheckpoint untied;
+  for (const auto& [name, tensor] : fixture.hf.tensors()) {
+    if (name != "lm_head.weight") untied.add(name, Tensor::copyOf(tensor.view()));
+  }
+  for (int64_t pp : {1, 2}) {
+    Layout layout;
+    layout.pp = pp;
+    layout.tp = 2;
+    Plan plan = planConversion(fixture.dims, layout, "tied");
+    MemoryMegatronCheckpoint megatron;
+    executeHfToMegatron(plan, untied, megatron);
+    auto* output = megatron.get({1, pp - 1, 0}, "output_layer.weight");
+    if (pp == 1) {
+      EXPECT_EQ(output, nullptr);  // the embedding serves as output layer
+    } else {
+      ASSERT_NE(output, nullptr);
+      EXPECT_EQ(std::memcmp(output->tensor.data(), megatron.get({1, 0, 0}, "embedding.word_embeddings.weight")->tensor.data(),
+                            output->tensor.nbytes()),
+                0);
+    }
+    MemoryHfCheckpoint back;
+    executeMegatronToHf(plan, megatron, back);
+    expectBitwiseEqual(untied, back, "tied pp" + std::to_string(pp));
+  }
+}
+
 TEST(ConvertRoundTrip, Fp32ALogIsStoredAsFp32) {
   Fixture fixture = makeFixture("dense");
   Layout layout;
