@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bridge/core/error.h"
+#include "bridge/io/temp_registry.h"
 
 namespace nhb::io {
 namespace fs = std::filesystem;
@@ -57,11 +58,13 @@ AtomicOutputDir::AtomicOutputDir(fs::path finalDir, bool overwrite)
   if (!fs::is_directory(parent))
     badInput("output directory " + finalDir_.string() + ": parent directory " + parent.string() +
              " does not exist");
+  TemporaryOutputCommitLock registering;  // created and registered as one step
   for (int attempt = 0;; ++attempt) {
     fs::path candidate = temporarySiblingPath(finalDir_);
     std::error_code error;
     if (fs::create_directory(candidate, error)) {
       tempDir_ = std::move(candidate);
+      registerTemporaryOutput(tempDir_);  // removed by the signal guard on SIGINT/SIGTERM
       break;
     }
     if (error || attempt == 16)  // a false return without error: the random name was taken
@@ -91,6 +94,8 @@ AtomicOutputDir& AtomicOutputDir::operator=(AtomicOutputDir&& other) noexcept {
 void AtomicOutputDir::commit() {
   if (committed_) fail(ErrorKind::Internal, "output directory " + finalDir_.string() + " committed twice");
   if (tempDir_.empty()) fail(ErrorKind::Internal, "commit of a moved-from AtomicOutputDir");
+  TemporaryOutputCommitLock commitLock;  // a signal's cleanup waits for the rename
+  if (!fs::exists(tempDir_)) fail(ErrorKind::Io, "temporary output " + tempDir_.string() + " vanished");
   std::error_code error;
   fs::path aside;
   if (existsNoFollow(finalDir_)) {
@@ -108,6 +113,7 @@ void AtomicOutputDir::commit() {
     ioFailure("cannot rename " + tempDir_.string() + " to " + finalDir_.string(), error);
   }
   committed_ = true;
+  unregisterTemporaryOutput(tempDir_);
   tempDir_.clear();
   if (!aside.empty()) {
     std::error_code ignored;
@@ -120,6 +126,7 @@ void AtomicOutputDir::discard() noexcept {
     std::error_code ignored;
     fs::remove_all(tempDir_, ignored);
   }
+  if (!tempDir_.empty()) unregisterTemporaryOutput(tempDir_);
   tempDir_.clear();
 }
 
@@ -138,6 +145,7 @@ AtomicOutputFile::AtomicOutputFile(fs::path finalPath, bool overwrite)
     badInput("output file " + finalPath_.string() + ": directory " + parent.string() +
              " does not exist");
   tempPath_ = temporarySiblingPath(finalPath_);
+  registerTemporaryOutput(tempPath_);
 }
 
 AtomicOutputFile::~AtomicOutputFile() { discard(); }
@@ -165,10 +173,12 @@ void AtomicOutputFile::commit() {
   if (!overwrite_ && existsNoFollow(finalPath_))
     badInput("output file " + finalPath_.string() +
              " appeared while writing; pass --overwrite to replace it");
+  TemporaryOutputCommitLock commitLock;
   std::error_code error;
   fs::rename(tempPath_, finalPath_, error);  // atomic replacement of a file
   if (error) ioFailure("cannot rename " + tempPath_.string() + " to " + finalPath_.string(), error);
   committed_ = true;
+  unregisterTemporaryOutput(tempPath_);
   tempPath_.clear();
 }
 
@@ -177,6 +187,7 @@ void AtomicOutputFile::discard() noexcept {
     std::error_code ignored;
     fs::remove(tempPath_, ignored);
   }
+  if (!tempPath_.empty()) unregisterTemporaryOutput(tempPath_);
   tempPath_.clear();
 }
 

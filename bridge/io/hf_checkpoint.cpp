@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bridge/core/error.h"
+#include "bridge/io/path_safety.h"
 #include "bridge/io/sharded_safetensors.h"
 
 namespace nhb::io {
@@ -62,6 +63,8 @@ std::vector<ExtraFile> listExtraFiles(const fs::path& dir) {
     if (name.empty() || name[0] == '.' || name == "config.json" || isWeightFileName(name)) continue;
     std::error_code statError;
     if (!entry.is_regular_file(statError)) continue;  // subdirectories, sockets, dangling links
+    // A symlink is followed when the file is compared or copied: it must not lead out of `dir`.
+    if (entry.is_symlink(statError)) (void)resolveInside(dir, name, dir.string());
     files.push_back(ExtraFile{name, classifyExtraFile(name), entry.file_size(statError)});
   }
   std::sort(files.begin(), files.end(),

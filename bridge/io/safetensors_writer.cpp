@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "bridge/core/error.h"
+#include "bridge/io/write_fault.h"
 
 namespace nhb::io {
 
@@ -89,6 +90,12 @@ void SafetensorsWriter::finish() {
 
 void SafetensorsWriter::writeBytes(const void* data, std::size_t size, const std::string& what) {
   const char* cursor = static_cast<const char*>(data);
+  try {
+    chargeSimulatedWriteBudget(size, path().string());
+  } catch (...) {
+    closeFile();
+    throw;
+  }
   while (size > 0) {
     // Linux writes at most ~2 GiB per call; large tensors take several.
     const ssize_t written = ::write(fd_, cursor, std::min<std::size_t>(size, 1u << 30));

@@ -5,6 +5,7 @@
 
 #include "bridge/core/error.h"
 #include "harness/cli/command.h"
+#include "harness/cli/signal_guard.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"nhbridge: Nemotron-H HF <-> Megatron-Core checkpoint converter and fidelity gate"};
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
     int code = app.exit(error);
     return code == 0 ? 0 : 2;  // --help exits 0; usage errors are bad input
   }
+  nhb::cli::installSignalGuard();  // SIGINT/SIGTERM remove temporary outputs, exit 130/143
   try {
     return action ? action() : 2;
   } catch (const nhb::Error& error) {

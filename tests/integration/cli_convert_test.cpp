@@ -17,13 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 using nhb::testing::TempDir;
 
-struct Run {
+struct CliRun {
   int code = -1;
   std::string output;  // stdout and stderr
 };
 
-Run runCli(const std::string& arguments) {
-  Run run;
+CliRun runCli(const std::string& arguments) {
+  CliRun run;
   std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
@@ -51,13 +51,13 @@ void expectSameTensors(const fs::path& a, const fs::path& b) {
 TEST(CliConvert, RoundTripThroughMegatronIsByteIdentical) {
   TempDir dir;
   const std::string hf = (dir / "hf").string(), megatron = (dir / "megatron").string(), back = (dir / "back").string();
-  Run fixture = runCli("fixture --preset latent-moe-mtp --out " + hf);
+  CliRun fixture = runCli("fixture --preset latent-moe-mtp --out " + hf);
   ASSERT_EQ(fixture.code, 0) << fixture.output;
-  Run toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron + " --tp 2 --pp 2 --ep 2");
+  CliRun toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron + " --tp 2 --pp 2 --ep 2");
   ASSERT_EQ(toMegatron.code, 0) << toMegatron.output;
   EXPECT_NE(toMegatron.output.find("8 rank file(s)"), std::string::npos) << toMegatron.output;
   EXPECT_TRUE(fs::exists(dir / "megatron/release/mp_rank_01_001_001/model_optim_rng.pt"));
-  Run toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
+  CliRun toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
   ASSERT_EQ(toHf.code, 0) << toHf.output;
   expectSameTensors(hf, back);
   EXPECT_EQ(nhb::testing::readFile(dir / "hf/tokenizer.json"), nhb::testing::readFile(dir / "back/tokenizer.json"));
@@ -67,11 +67,11 @@ TEST(CliConvert, IterationDirectoryAndLocalNaming) {
   TempDir dir;
   const std::string hf = (dir / "hf").string(), megatron = (dir / "megatron").string(), back = (dir / "back").string();
   ASSERT_EQ(runCli("fixture --preset dense --out " + hf).code, 0);
-  Run toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron +
+  CliRun toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron +
                           " --tp 4 --naming local --conv1d-naming legacy --iteration 20");
   ASSERT_EQ(toMegatron.code, 0) << toMegatron.output;
   EXPECT_EQ(nhb::testing::readFile(dir / "megatron/latest_checkpointed_iteration.txt").substr(0, 2), "20");
-  Run toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
+  CliRun toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
   ASSERT_EQ(toHf.code, 0) << toHf.output;
   expectSameTensors(hf, back);
 }
@@ -80,7 +80,7 @@ TEST(CliConvert, IndivisibleLayoutExitsTwo) {
   TempDir dir;
   const std::string hf = (dir / "hf").string();
   ASSERT_EQ(runCli("fixture --preset dense --out " + hf).code, 0);
-  Run run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string() + " --pp 3");
+  CliRun run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string() + " --pp 3");
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.output.find("must be divisible by pp"), std::string::npos) << run.output;
   EXPECT_FALSE(fs::exists(dir / "m"));
@@ -91,13 +91,13 @@ TEST(CliConvert, ExistingOutputWithoutOverwriteExitsTwo) {
   const std::string hf = (dir / "hf").string();
   ASSERT_EQ(runCli("fixture --preset dense --out " + hf).code, 0);
   fs::create_directories(dir / "m");
-  Run run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string());
+  CliRun run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string());
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.output.find("--overwrite"), std::string::npos) << run.output;
 }
 
 TEST(CliConvert, UnknownNamingIsUsageError) {
-  Run run = runCli("convert hf-to-megatron --hf . --out x --naming fancy");
+  CliRun run = runCli("convert hf-to-megatron --hf . --out x --naming fancy");
   EXPECT_EQ(run.code, 2);
 }
 

@@ -89,6 +89,11 @@ ZipReader ZipReader::open(const std::filesystem::path& path, const ZipReadLimits
     bad("corrupt zip central directory: offset " + std::to_string(directoryOffset) + " size " +
         std::to_string(directorySize) + " lies outside the file");
 
+  // Every entry needs a 46-byte central header: a count the directory cannot hold is a lie, refused
+  // before it sizes any allocation.
+  if (entryCount > directorySize / kCentralHeaderSize)
+    bad("corrupt zip central directory: " + std::to_string(entryCount) + " entries cannot fit in its " +
+        std::to_string(directorySize) + " bytes");
   reader.entries_.reserve(static_cast<std::size_t>(entryCount));
   uint64_t cursor = directoryOffset;
   const uint64_t directoryEnd = directoryOffset + directorySize;

@@ -8,7 +8,9 @@
 #include <system_error>
 
 #include "bridge/core/error.h"
+#include "bridge/io/temp_registry.h"
 #include "bridge/io/torch/crc32.h"
+#include "bridge/io/write_fault.h"
 
 namespace nhb::io {
 namespace {
@@ -32,7 +34,9 @@ ZipWriter::ZipWriter(std::filesystem::path finalPath, ZipWriteOptions options)
   if (options_.alignment == 0) options_.alignment = 1;
   if (!options_.overwrite && std::filesystem::exists(finalPath_))
     badInput(finalPath_.string() + ": output file already exists");
+  TemporaryOutputCommitLock registering;  // created and registered as one step
   tempPath_ = siblingTemporary(finalPath_);
+  registerTemporaryOutput(tempPath_);  // removed by the signal guard on SIGINT/SIGTERM
   file_ = std::fopen(tempPath_.c_str(), "wb");
   if (!file_) ioFailure("cannot create temporary file " + tempPath_.string());
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
@@ -44,6 +48,7 @@ ZipWriter::~ZipWriter() {
     std::error_code ignored;
     std::filesystem::remove(tempPath_, ignored);
   }
+  unregisterTemporaryOutput(tempPath_);
 }
 
 void ZipWriter::ioFailure(const std::string& what) const {
@@ -51,6 +56,7 @@ void ZipWriter::ioFailure(const std::string& what) const {
 }
 
 void ZipWriter::put(const void* data, std::size_t size) {
+  chargeSimulatedWriteBudget(size, finalPath_.string());
   if (size && std::fwrite(data, 1, size, file_) != size) ioFailure("write failed");
   offset_ += size;
 }
@@ -219,6 +225,7 @@ void ZipWriter::finish() {
   std::FILE* file = file_;
   file_ = nullptr;
   if (std::fclose(file) != 0) ioFailure("close failed");
+  TemporaryOutputCommitLock commitLock;  // a signal's cleanup waits for the rename
   std::error_code error;
   std::filesystem::rename(tempPath_, finalPath_, error);
   if (error)
