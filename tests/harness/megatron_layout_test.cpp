@@ -176,22 +176,39 @@ TEST(MegatronLayout, PaddedVocabIsSlicedOff) {
   expectLayoutsAgree(c);
 }
 
+// bf16 against fp32 of the same Megatron checkpoint. Dense: every logit within a few percent of
+// the logit range (a dozen bf16 layers, 8 mantissa bits). MoE: a bf16 router score can swap a
+// near-tie expert choice, which moves that token's logits by O(1), so the bound is on the typical
+// (median) logit error and on the predicted token, not on the worst one.
 TEST(MegatronLayout, Bf16StaysWithinBf16ToleranceOfFp32) {
   Fixtures& fx = Fixtures::get();
   const TokenBatch batch = testBatch();
-  const at::Tensor real = batch.mask.to(at::kBool).unsqueeze(-1);
+  const at::Tensor real = batch.mask.to(at::kBool);
   for (const char* preset : {"dense", "latent-moe-mtp"}) {
-    const MegatronModel fp32 = MegatronModel::load(fx.megatron({preset, 2, 2, preset == std::string("dense") ? 1 : 2}));
+    const bool moe = preset != std::string("dense");
+    const fs::path dir = fx.megatron({preset, 2, 2, moe ? 2 : 1});
+    const MegatronModel fp32 = MegatronModel::load(dir);
     MegatronModelOptions bf16Options;
     bf16Options.dtype = at::kBFloat16;
-    const MegatronModel bf16 =
-        MegatronModel::load(fx.megatron({preset, 2, 2, preset == std::string("dense") ? 1 : 2}), bf16Options);
+    const MegatronModel bf16 = MegatronModel::load(dir, bf16Options);
     EXPECT_EQ(bf16.dtype(), at::kBFloat16);
-    const at::Tensor a = fp32.forward(batch.tokens, batch.mask).logits.masked_fill(real.logical_not(), 0);
-    const at::Tensor b = bf16.forward(batch.tokens, batch.mask).logits.masked_fill(real.logical_not(), 0);
+    const at::Tensor a = fp32.forward(batch.tokens, batch.mask).logits.index({real});  // [positions, V]
+    const at::Tensor b = bf16.forward(batch.tokens, batch.mask).logits.index({real});
     EXPECT_EQ(b.scalar_type(), at::kFloat);
-    // A dozen bf16 layers (8 mantissa bits): a few percent of the logit range, never more.
-    expectClose(a, b, 5e-2, std::string(preset) + " bf16 vs fp32 logits");
+    const double scale = maxAbs(a);
+    const at::Tensor diff = (a - b).abs();
+    const double worst = diff.max().item<double>();
+    const double median = diff.median().item<double>();
+    const double sameTop1 = a.argmax(-1).eq(b.argmax(-1)).to(at::kFloat).mean().item<double>();
+    std::printf("  %-20s bf16 vs fp32: max abs diff %.3g, median %.3g (max |ref| %.3g), same top-1 %.0f%%\n",
+                preset, worst, median, scale, 100 * sameTop1);
+    if (moe) {
+      EXPECT_LE(median, 2e-2 * scale) << preset;
+      EXPECT_GE(sameTop1, 0.8) << preset;
+    } else {
+      EXPECT_LE(worst, 5e-2 * scale) << preset;
+      EXPECT_GE(sameTop1, 0.9) << preset;
+    }
   }
 }
 
