@@ -80,7 +80,7 @@ void ShardedSafetensorsWriter::plan(std::vector<TensorSpec> specs) {
   requireUniqueNames(specs, outputDir_);
   shards_.clear();
   for (auto& spec : specs) {
-    const std::uint64_t bytes = withContext(outputDir_.string(), [&] { return spec.nbytes(); });
+    const std::uint64_t bytes = withContext(outputDir_.string(), [&spec = spec] { return spec.nbytes(); });
     // Never split a tensor; one above the limit ends up alone in its shard.
     if (shards_.empty() ||
         (!shards_.back().tensors.empty() && shards_.back().tensorBytes + bytes > options_.maxShardBytes))
@@ -110,7 +110,7 @@ void ShardedSafetensorsWriter::planAssigned(std::vector<std::pair<TensorSpec, st
                "', which is not a plain *.safetensors file name");
     if (!seen.insert(spec.name).second)
       badInput(outputDir_.string() + ": tensor '" + spec.name + "' is assigned twice");
-    const std::uint64_t bytes = withContext(outputDir_.string(), [&] { return spec.nbytes(); });
+    const std::uint64_t bytes = withContext(outputDir_.string(), [&spec = spec] { return spec.nbytes(); });
     auto [it, inserted] = shardOf.emplace(file, shards_.size());
     if (inserted) {
       shards_.emplace_back();

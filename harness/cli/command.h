@@ -18,5 +18,6 @@ void addConfigCommand(CLI::App& app, CommandAction& action);
 void addFixtureCommand(CLI::App& app, CommandAction& action);
 void addConvertCommand(CLI::App& app, CommandAction& action);
 void addForwardCommand(CLI::App& app, CommandAction& action);
+void addVerifyCommand(CLI::App& app, CommandAction& action);
 
 }  // namespace nhb::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   nhb::cli::addFixtureCommand(app, action);
   nhb::cli::addConvertCommand(app, action);
   nhb::cli::addForwardCommand(app, action);
+  nhb::cli::addVerifyCommand(app, action);
 
   try {
     app.parse(argc, argv);
