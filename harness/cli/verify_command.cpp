@@ -147,7 +147,7 @@ void addVerifyCommand(CLI::App& app, CommandAction& action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--device", args->device, "cpu or cuda[:N]")->capture_default_str();
-  sub->add_option("--dtype", args->dtype, "forward compute dtype: float32 or bfloat16 (default: the checkpoint's)")
+  sub->add_option("--dtype", args->dtype, "forward compute dtype: float32 (default: bf16 weights upcast exactly) or bfloat16")
       ->check(CLI::IsMember({"float32", "bfloat16", "fp32", "f32", "bf16"}));
   auto* tokens = sub->add_option("--tokens", args->tokens, "token ids, '1 2 3;4 5' (';' separates sequences)");
   auto* tokensFile = sub->add_option("--tokens-file", args->tokensFile, "one sequence of ids per line")

@@ -25,7 +25,9 @@ struct ForwardSides {
 
 struct ForwardStageOptions {
   at::Device device = at::kCPU;
-  std::optional<at::ScalarType> dtype;  // default: the source checkpoint's
+  // Default float32: bf16/f16 weights upcast exactly, so the comparison measures the conversion and
+  // not two implementations' bf16 rounding (which, through MoE routing near ties, can flip experts).
+  std::optional<at::ScalarType> dtype;
   std::vector<std::vector<int64_t>> tokens;
   verify::Thresholds thresholds;
   std::function<void(const std::string& step)> onStep;
@@ -36,6 +38,7 @@ struct ForwardStageResult {
   at::ScalarType computeDtype = at::kFloat;
 };
 
+// Per-layer divergence is judged against each layer's scale: max |diff| > atol + rtol * max |ref|.
 // Check ids: forward.logits.<pair>, forward.mtp<d>_logits.<pair>, forward.layers.<pair>,
 // forward.layer.<pair>.<layer>. A side that fails to load (e.g. a corrupt exported checkpoint)
 // gives one failing "forward.load.<pair>" check naming the error instead of aborting the run.

@@ -32,7 +32,7 @@ struct VerifyOptions {
   std::optional<std::filesystem::path> hfExported;   // pair mode
   convert::Layout layout;                            // round trip conversion layout
   std::string device = "cpu";                        // "cpu", "cuda", "cuda:N"
-  std::string dtype;                                 // "float32"/"bfloat16"; empty: the checkpoint's
+  std::string dtype;                                 // "float32"/"bfloat16"; empty: float32
   std::vector<std::vector<int64_t>> tokens;          // empty: defaultVerifyTokens
   int64_t maxTokens = 64;                            // cap per default sequence
   bool forward = true;                               // false: static checks only

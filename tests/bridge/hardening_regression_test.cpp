@@ -4,6 +4,7 @@
 // SANITIZE=1 the same replay catches memory errors and undefined behaviour.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -56,8 +57,17 @@ INSTANTIATE_TEST_SUITE_P(AllTargets, HardeningRegression,
 
 TEST(HardeningRegressionSetup, EveryTargetListedByFuzzShIsReplayed) {
   const std::string script = nhb::testing::readFile(nhb::testing::sourceDir() / "scripts" / "fuzz.sh");
-  for (const auto& target : nhb::fuzz::fuzzTargets())
-    EXPECT_NE(script.find(" " + target.name), std::string::npos) << target.name;
+  const auto begin = script.find("targets=(");
+  const auto end = script.find(')', begin);
+  ASSERT_NE(begin, std::string::npos);
+  const std::string listed = " " + script.substr(begin + 9, end - begin - 9) + " ";
+  for (const auto& target : nhb::fuzz::fuzzTargets()) {
+    const auto at = listed.find(target.name);
+    ASSERT_NE(at, std::string::npos) << target.name << " missing from scripts/fuzz.sh";
+    EXPECT_TRUE(std::isspace(static_cast<unsigned char>(listed[at - 1])) &&
+                std::isspace(static_cast<unsigned char>(listed[at + target.name.size()])))
+        << target.name;
+  }
   EXPECT_EQ(nhb::fuzz::fuzzTargets().size(), 7u);
 }
 

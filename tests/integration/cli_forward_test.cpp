@@ -25,13 +25,13 @@ namespace {
 namespace fs = std::filesystem;
 using nhb::testing::TempDir;
 
-struct Run {
+struct CliRun {
   int code = -1;
   std::string output;  // stdout and stderr
 };
 
-Run runCli(const std::string& arguments) {
-  Run run;
+CliRun runCli(const std::string& arguments) {
+  CliRun run;
   std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
@@ -83,9 +83,9 @@ TEST_F(CliForward, HfAndMegatronLayoutsWriteTheSameLogits) {
   const fs::path tokens = path("tokens.txt");
   nhb::testing::writeFile(tokens, "5 17 300, 2 41 77\n\n11,12,13,499\n");
   const std::string common = " --tokens-file " + tokens.string() + " --capture-layers";
-  Run hf = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("hf.safetensors").string() + common);
+  CliRun hf = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("hf.safetensors").string() + common);
   ASSERT_EQ(hf.code, 0) << hf.output;
-  Run mcore = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --dtype float32 --device cpu --out " +
+  CliRun mcore = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --dtype float32 --device cpu --out " +
                      path("mcore.safetensors").string() + common);
   ASSERT_EQ(mcore.code, 0) << mcore.output;
 
@@ -114,7 +114,7 @@ TEST_F(CliForward, HfAndMegatronLayoutsWriteTheSameLogits) {
 }
 
 TEST_F(CliForward, InlineTokensSeparateSequencesWithSemicolons) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens '1,2,3;4 5 6' --out " +
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens '1,2,3;4 5 6' --out " +
                    path("inline.safetensors").string());
   ASSERT_EQ(run.code, 0) << run.output;
   const auto file = nhb::io::SafetensorsFile::open(path("inline.safetensors"));
@@ -122,38 +122,38 @@ TEST_F(CliForward, InlineTokensSeparateSequencesWithSemicolons) {
   EXPECT_FALSE(file.contains("attention_mask"));
   EXPECT_FALSE(file.contains("layers.0"));
   // The output is never overwritten without --overwrite.
-  Run again = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1 --out " +
+  CliRun again = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1 --out " +
                      path("inline.safetensors").string());
   EXPECT_NE(again.code, 0) << again.output;
 }
 
 TEST_F(CliForward, UnknownLayoutIsUsageError) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout gpt --tokens 1 --out " + path("x.safetensors").string());
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout gpt --tokens 1 --out " + path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("--layout"), std::string::npos) << run.output;
 }
 
 TEST_F(CliForward, MissingTokensIsUsageError) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("x.safetensors").string());
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("--tokens"), std::string::npos) << run.output;
 }
 
 TEST_F(CliForward, MalformedTokenIsBadInput) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1,x2,3 --out " + path("x.safetensors").string());
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1,x2,3 --out " + path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("'x2' is not a token id"), std::string::npos) << run.output;
 }
 
 TEST_F(CliForward, OutOfVocabTokenIsBadInput) {
-  Run run = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --tokens 1,512 --out " +
+  CliRun run = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --tokens 1,512 --out " +
                    path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("512"), std::string::npos) << run.output;
 }
 
 TEST_F(CliForward, UnknownDtypeIsBadInput) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --dtype fp8 --tokens 1 --out " +
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --dtype fp8 --tokens 1 --out " +
                    path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("--dtype fp8"), std::string::npos) << run.output;
@@ -161,14 +161,14 @@ TEST_F(CliForward, UnknownDtypeIsBadInput) {
 
 TEST_F(CliForward, CudaWithoutCudaIsBadInput) {
   if (at::hasCUDA()) GTEST_SKIP() << "this libtorch has CUDA";
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --device cuda --tokens 1 --out " +
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --device cuda --tokens 1 --out " +
                    path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find("without CUDA"), std::string::npos) << run.output;
 }
 
 TEST_F(CliForward, HfDirectoryAsMegatronIsBadInputNamingThePath) {
-  Run run = runCli("forward --checkpoint " + path("hf").string() + " --layout megatron --tokens 1 --out " +
+  CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout megatron --tokens 1 --out " +
                    path("x.safetensors").string());
   EXPECT_EQ(run.code, 2) << run.output;
   EXPECT_NE(run.output.find(path("hf").string()), std::string::npos) << run.output;

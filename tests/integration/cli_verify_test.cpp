@@ -1,0 +1,471 @@
+// `nhbridge verify` end to end through the real CLI: the round trip passes on every fixture preset
+// at single- and multi-rank layouts; pair modes pass on clean conversions; each planted fault in a
+// converted Megatron checkpoint or an exported HF checkpoint makes it exit 1 with the check that
+// names the fault failing in report.json (and, for weight faults, the forward check too); bad
+// usage exits 2.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bridge/convert/checkpoint_convert.h"
+#include "bridge/fixture/fixture_generator.h"
+#include "bridge/fixture/float_encoding.h"
+#include "bridge/io/megatron_legacy.h"
+#include "bridge/io/safetensors_checkpoint.h"
+#include "bridge/io/safetensors_file.h"
+#include "bridge/io/safetensors_writer.h"
+#include "support/test_support.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nhb::Tensor;
+using nhb::testing::readFile;
+using nhb::testing::TempDir;
+using nhb::testing::writeFile;
+using Json = nlohmann::ordered_json;
+
+struct CliRun {
+  int code = -1;
+  std::string out;  // stdout
+  std::string all;  // stdout then stderr
+};
+
+CliRun runCli(const std::string& arguments, const fs::path& scratch) {
+  CliRun run;
+  const fs::path errPath = scratch / "stderr.txt";
+  const std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>" + errPath.string();
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer;
+  std::size_t read;
+  while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), read);
+  const int status = pclose(pipe);
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.all = run.out + (fs::exists(errPath) ? readFile(errPath) : "");
+  return run;
+}
+
+// ---- fault planting ---------------------------------------------------------------------------
+
+// Rewrites the shard holding `name` with `edit` applied to a copy of that tensor.
+void rewriteTensor(const fs::path& dir, const std::string& name, const std::function<void(Tensor&)>& edit) {
+  std::string shard;
+  {
+    nhb::io::SafetensorsCheckpoint checkpoint = nhb::io::SafetensorsCheckpoint::open(dir);
+    shard = checkpoint.fileOf(name);
+  }
+  nhb::io::SafetensorsFile file = nhb::io::SafetensorsFile::open(dir / shard);
+  std::map<std::string, Tensor> edited;
+  std::vector<nhb::io::TensorSpec> specs;
+  for (const nhb::io::SafetensorsEntry& entry : file.entries()) {
+    if (entry.name == name) {
+      Tensor copy = Tensor::copyOf(file.view(name));
+      edit(copy);
+      specs.push_back({entry.name, copy.dtype(), copy.shape()});
+      edited.emplace(name, std::move(copy));
+    } else {
+      specs.push_back({entry.name, entry.dtype, entry.shape});
+    }
+  }
+  nhb::io::SafetensorsWriter writer(dir / shard, specs, file.metadata(), /*overwrite=*/true);
+  for (const nhb::io::TensorSpec& spec : specs) {
+    auto it = edited.find(spec.name);
+    writer.write(spec.name, it != edited.end() ? it->second.view() : file.view(spec.name));
+  }
+  writer.finish();
+}
+
+// Exchanges rows [a, a+n) and [b, b+n) (dim 0) of a row-major tensor.
+void swapRows(Tensor& t, int64_t a, int64_t b, int64_t n) {
+  const std::size_t rowBytes = t.nbytes() / static_cast<std::size_t>(t.shape().at(0));
+  std::vector<std::byte> tmp(rowBytes * n);
+  std::memcpy(tmp.data(), t.data() + a * rowBytes, tmp.size());
+  std::memmove(t.data() + a * rowBytes, t.data() + b * rowBytes, tmp.size());
+  std::memcpy(t.data() + b * rowBytes, tmp.data(), tmp.size());
+}
+
+// Rewrites one Megatron rank file with `edit` applied to its state dict.
+void rewriteRank(const fs::path& root, const nhb::io::MegatronRankId& rank,
+                 const std::function<void(nhb::io::StateDictEntries&)>& edit) {
+  nhb::io::MegatronLegacyCheckpoint checkpoint = nhb::io::MegatronLegacyCheckpoint::open(root);
+  nhb::io::MegatronRankState state = checkpoint.loadRank(rank);
+  nhb::io::StateDictEntries entries = state.entries();
+  edit(entries);
+  nhb::io::MegatronLegacyWriteOptions options;
+  options.root = root;
+  options.sizes = checkpoint.sizes();
+  options.args = checkpoint.args();
+  options.overwrite = true;
+  nhb::io::MegatronLegacyWriter writer(options);
+  writer.writeRank(rank, entries);
+}
+
+Json readJson(const fs::path& path) { return Json::parse(readFile(path)); }
+void writeJson(const fs::path& path, const Json& json) { writeFile(path, json.dump(2) + "\n"); }
+
+// ---- fixtures shared by the suite -------------------------------------------------------------
+
+struct Converted {
+  fs::path hf, megatron, exported;
+};
+
+class CliVerify : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { dir_ = new TempDir(); }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+    fixtures_.clear();
+  }
+
+  static fs::path fixture(const std::string& preset) {
+    const fs::path dir = *dir_ / ("hf-" + preset);
+    if (!fs::exists(dir)) {
+      nhb::fixture::FixtureOptions options;
+      options.preset = preset;
+      options.outDir = dir;
+      nhb::fixture::generate(options);
+    }
+    return dir;
+  }
+
+  // `preset` converted at tp 2 (ep 2 with experts) and exported back, once per suite.
+  static const Converted& converted(const std::string& preset) {
+    auto it = fixtures_.find(preset);
+    if (it != fixtures_.end()) return it->second;
+    Converted c;
+    c.hf = fixture(preset);
+    nhb::convert::HfToMegatronOptions toMegatron;
+    toMegatron.hfDir = c.hf;
+    toMegatron.outDir = *dir_ / ("megatron-" + preset);
+    toMegatron.layout.tp = 2;
+    toMegatron.layout.ep = preset == "dense" ? 1 : 2;
+    toMegatron.threads = 1;
+    nhb::convert::convertHfToMegatron(toMegatron);
+    c.megatron = toMegatron.outDir;
+    nhb::convert::MegatronToHfOptions toHf;
+    toHf.megatronDir = c.megatron;
+    toHf.outDir = *dir_ / ("exported-" + preset);
+    toHf.referenceHf = c.hf;
+    toHf.threads = 1;
+    nhb::convert::convertMegatronToHf(toHf);
+    c.exported = toHf.outDir;
+    return fixtures_.emplace(preset, c).first->second;
+  }
+
+  fs::path copyOf(const fs::path& from, const std::string& name) {
+    const fs::path to = local_ / name;
+    fs::copy(from, to, fs::copy_options::recursive);
+    return to;
+  }
+
+  CliRun verify(const std::string& arguments) { return runCli("verify --quiet " + arguments, local_.path()); }
+  fs::path reportDir() const { return local_ / "report"; }
+  Json report() const { return readJson(reportDir() / "report.json"); }
+
+  static const Json* findCheck(const Json& report, const std::string& id) {
+    for (const Json& check : report["checks"])
+      if (check["id"] == id) return &check;
+    return nullptr;
+  }
+  static std::set<std::string> failedIds(const Json& report) {
+    std::set<std::string> ids;
+    for (const Json& check : report["checks"])
+      if (check["verdict"] == "fail") ids.insert(check["id"].get<std::string>());
+    return ids;
+  }
+
+  // The run exited 1 and check `id` failed with a message containing `messagePart`.
+  void expectCheckFails(const CliRun& run, const std::string& id, const std::string& messagePart = "") {
+    EXPECT_EQ(run.code, 1) << run.all;
+    EXPECT_NE(run.out.find("FAIL"), std::string::npos) << run.out;
+    const Json json = report();
+    const Json* check = findCheck(json, id);
+    ASSERT_NE(check, nullptr) << "no check " << id << "; failed: " << ::testing::PrintToString(failedIds(json));
+    EXPECT_EQ((*check)["verdict"], "fail") << id << ": " << (*check)["message"];
+    EXPECT_NE((*check)["message"].get<std::string>().find(messagePart), std::string::npos)
+        << id << ": " << (*check)["message"];
+  }
+
+  std::string pairMegatron(const fs::path& hf, const fs::path& megatron) const {
+    return "--hf " + hf.string() + " --megatron " + megatron.string() + " --report-dir " + reportDir().string();
+  }
+  std::string pairHf(const fs::path& hf, const fs::path& exported) const {
+    return "--hf " + hf.string() + " --hf-exported " + exported.string() + " --report-dir " + reportDir().string();
+  }
+
+  TempDir local_;
+  static TempDir* dir_;
+  static std::map<std::string, Converted> fixtures_;
+};
+TempDir* CliVerify::dir_ = nullptr;
+std::map<std::string, Converted> CliVerify::fixtures_;
+
+// ---- clean runs ---------------------------------------------------------------------------------
+
+TEST_F(CliVerify, RoundTripPassesOnEveryPresetAndLayout) {
+  for (const std::string preset : {"dense", "moe", "moe-grouped", "latent-moe-mtp"}) {
+    const bool experts = preset != "dense";
+    for (const std::string layout : {std::string("--tp 1"), std::string(experts ? "--tp 2 --pp 2 --ep 2" : "--tp 2 --pp 2"),
+                                     std::string("--tp 2 --etp 2 --pad-vocab --make-vocab-size-divisible-by 96")}) {
+      SCOPED_TRACE(preset + " " + layout);
+      const CliRun run = verify("--hf " + fixture(preset).string() + " " + layout + " --report-dir " + reportDir().string());
+      ASSERT_EQ(run.code, 0) << run.all;
+      // One summary line on stdout: verdict, counts, report path.
+      EXPECT_EQ(run.out.rfind("nhbridge verify: PASS - ", 0), 0u) << run.out;
+      EXPECT_NE(run.out.find("report: " + (reportDir() / "report.json").string()), std::string::npos) << run.out;
+      EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << run.out;
+      for (const char* file : {"report.json", "report.md", "junit.xml", "report.html"})
+        EXPECT_TRUE(fs::exists(reportDir() / file)) << file;
+      const Json json = report();
+      EXPECT_EQ(json["mode"], "roundtrip");
+      EXPECT_TRUE(failedIds(json).empty()) << ::testing::PrintToString(failedIds(json));
+      for (const char* id : {"weights.bitwise", "config.roundtrip", "tokenizer.files", "forward.logits.hf_vs_megatron",
+                             "forward.logits.hf_vs_exported", "forward.layers.hf_vs_megatron"}) {
+        const Json* check = findCheck(json, id);
+        ASSERT_NE(check, nullptr) << id;
+        EXPECT_EQ((*check)["verdict"], "pass") << id << ": " << (*check)["message"];
+      }
+      // The exported checkpoint is bit-identical, so its forward is too.
+      EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_exported"))["metrics"]["max_abs_diff"], 0.0);
+      // MTP logits are compared when the model has MTP layers.
+      EXPECT_EQ(findCheck(json, "forward.mtp0_logits.hf_vs_megatron") != nullptr, preset == "latent-moe-mtp");
+      // Default tokens: lengths 15, 17 and 33 around chunk_size 16, left-padded into one batch.
+      EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_megatron"))["metrics"]["positions"], 15 + 17 + 33);
+      fs::remove_all(reportDir());
+    }
+  }
+}
+
+TEST_F(CliVerify, PairModesPassOnCleanConversions) {
+  const Converted& c = converted("moe");
+  CliRun run = verify(pairMegatron(c.hf, c.megatron));
+  ASSERT_EQ(run.code, 0) << run.all;
+  EXPECT_EQ(report()["mode"], "pair-megatron");
+  EXPECT_NE(findCheck(report(), "forward.logits.hf_vs_megatron"), nullptr);
+  EXPECT_EQ(findCheck(report(), "forward.logits.hf_vs_exported"), nullptr);
+  run = verify(pairHf(c.hf, c.exported));
+  ASSERT_EQ(run.code, 0) << run.all;
+  EXPECT_EQ(report()["mode"], "pair-hf");
+  EXPECT_NE(findCheck(report(), "forward.logits.hf_vs_exported"), nullptr);
+}
+
+TEST_F(CliVerify, GivenTokensAreTheOnesCompared) {
+  const Converted& c = converted("dense");
+  const CliRun run = verify(pairHf(c.hf, c.exported) + " --tokens '1 2 3;4 5'");
+  ASSERT_EQ(run.code, 0) << run.all;
+  EXPECT_EQ((*findCheck(report(), "forward.logits.hf_vs_exported"))["metrics"]["positions"], 5);
+}
+
+TEST_F(CliVerify, BaselineWithoutRegressionsPassesAndKeepKeepsCheckpoints) {
+  const fs::path hf = fixture("dense");
+  ASSERT_EQ(verify("--hf " + hf.string() + " --tp 2 --keep --report-dir " + (local_ / "first").string()).code, 0);
+  EXPECT_TRUE(fs::exists(local_ / "first" / "checkpoints" / "megatron" / "latest_checkpointed_iteration.txt"));
+  EXPECT_TRUE(fs::exists(local_ / "first" / "checkpoints" / "hf-exported" / "config.json"));
+  const CliRun run = verify("--hf " + hf.string() + " --tp 2 --report-dir " + reportDir().string() + " --baseline " +
+                         (local_ / "first" / "report.json").string());
+  ASSERT_EQ(run.code, 0) << run.all;
+  const Json* noRegressions = findCheck(report(), "baseline.no_regressions");
+  ASSERT_NE(noRegressions, nullptr);
+  EXPECT_EQ((*noRegressions)["verdict"], "pass");
+  EXPECT_FALSE(fs::exists(reportDir() / "checkpoints"));  // no --keep: nothing left behind
+}
+
+// ---- planted faults, one per test -----------------------------------------------------------------
+
+TEST_F(CliVerify, SwappedQueryHeadsInMegatronFailWeightsAndForward) {
+  const Converted& c = converted("dense");
+  const fs::path megatron = copyOf(c.megatron, "megatron");
+  std::vector<Tensor> owned;
+  owned.reserve(4);
+  bool planted = false;
+  // TP rank 0 of layer 3's fused linear_qkv: the first two query heads (head_dim 16) exchanged.
+  rewriteRank(megatron, {0, 0, 0}, [&](nhb::io::StateDictEntries& entries) {
+    for (nhb::io::StateDictEntry& entry : entries) {
+      if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
+        owned.push_back(Tensor::copyOf(*entry.tensor));
+        swapRows(owned.back(), 0, 16, 16);
+        entry.tensor = owned.back().view();
+        planted = true;
+      }
+    }
+  });
+  ASSERT_TRUE(planted);
+  const CliRun run = verify(pairMegatron(c.hf, megatron));
+  expectCheckFails(run, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
+  expectCheckFails(run, "forward.logits.hf_vs_megatron");
+  // The per-layer comparison points at the attention layer itself.
+  const Json* layers = findCheck(report(), "forward.layers.hf_vs_megatron");
+  ASSERT_NE(layers, nullptr);
+  EXPECT_EQ((*layers)["details"]["first_diverging_layer"], "layers.3") << (*layers)["message"];
+}
+
+TEST_F(CliVerify, SwappedZAndXInOneInProjFailWeightsAndForward) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.0.mixer.in_proj.weight";
+  // in_proj rows z | x | B | C | dt; z and x are mamba_num_heads * mamba_head_dim = 128 rows each.
+  rewriteTensor(exported, name, [](Tensor& t) { swapRows(t, 0, 128, 128); });
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "weights.tensor." + name, "elements differ");
+  expectCheckFails(run, "forward.logits.hf_vs_exported");
+  EXPECT_EQ((*findCheck(report(), "forward.layers.hf_vs_exported"))["details"]["first_diverging_layer"], "layers.0");
+}
+
+TEST_F(CliVerify, SwappedBAndCInOneConv1dFails) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.2.mixer.conv1d.weight";
+  // conv channels x | B | C: 128 each (n_groups 8 * ssm_state_size 16).
+  rewriteTensor(exported, name, [](Tensor& t) { swapRows(t, 128, 256, 128); });
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "weights.tensor." + name, "elements differ");
+  expectCheckFails(run, "forward.logits.hf_vs_exported");
+}
+
+TEST_F(CliVerify, TwoExpertsExchangedFails) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string first = "backbone.layers.1.mixer.experts.0.up_proj.weight";
+  const std::string second = "backbone.layers.1.mixer.experts.1.up_proj.weight";
+  Tensor a, b;
+  {
+    nhb::io::SafetensorsCheckpoint checkpoint = nhb::io::SafetensorsCheckpoint::open(exported);
+    a = Tensor::copyOf(checkpoint.view(first));
+    b = Tensor::copyOf(checkpoint.view(second));
+  }
+  rewriteTensor(exported, first, [&](Tensor& t) { t = b; });
+  rewriteTensor(exported, second, [&](Tensor& t) { t = a; });
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "weights.tensor." + first, "elements differ");
+  expectCheckFails(run, "weights.tensor." + second, "elements differ");
+}
+
+TEST_F(CliVerify, RouterBiasRoundedThroughBf16Fails) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  const std::string name = "backbone.layers.1.mixer.gate.e_score_correction_bias";
+  rewriteTensor(exported, name, [](Tensor& t) {
+    ASSERT_EQ(t.dtype(), nhb::DType::F32);
+    float* values = reinterpret_cast<float*>(t.data());
+    for (int64_t i = 0; i < t.shape()[0]; ++i)
+      values[i] = nhb::fixture::bf16ToFloat(nhb::fixture::floatToBf16(values[i]));
+  });
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "weights.tensor." + name, "max ULP");
+}
+
+TEST_F(CliVerify, TruncatedVocabularyFails) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"}) {
+    rewriteTensor(exported, name, [](Tensor& t) {
+      Tensor shorter(t.dtype(), {500, t.shape()[1]});
+      std::memcpy(shorter.data(), t.data(), shorter.nbytes());
+      t = std::move(shorter);
+    });
+  }
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "tokenizer.vocab_fits_embedding", "512 tokens but backbone.embeddings.weight");
+  expectCheckFails(run, "weights.shapes", "2 tensors changed shape");
+}
+
+TEST_F(CliVerify, ChangedNGroupsFails) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json config = readJson(exported / "config.json");
+  ASSERT_EQ(config["n_groups"], 8);
+  config["n_groups"] = 4;
+  writeJson(exported / "config.json", config);
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "config.exported", "n_groups 8 -> 4");
+}
+
+TEST_F(CliVerify, ChangedRoutedScalingFactorFails) {
+  const Converted& c = converted("moe");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json config = readJson(exported / "config.json");
+  ASSERT_TRUE(config.contains("routed_scaling_factor"));
+  config["routed_scaling_factor"] = 7.5;
+  writeJson(exported / "config.json", config);
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "config.exported", "routed_scaling_factor");
+  expectCheckFails(run, "forward.logits.hf_vs_exported");  // the exported model routes differently
+}
+
+TEST_F(CliVerify, ChangedSpecialTokenIdFails) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  Json generation = readJson(exported / "generation_config.json");
+  ASSERT_EQ(generation["eos_token_id"], 2);
+  generation["eos_token_id"] = 11;
+  writeJson(exported / "generation_config.json", generation);
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "tokenizer.special_ids", "generation_config.json eos_token_id changed 2 -> 11");
+}
+
+TEST_F(CliVerify, MissingTokenizerFileFails) {
+  const Converted& c = converted("dense");
+  const fs::path exported = copyOf(c.exported, "exported");
+  fs::remove(exported / "tokenizer.json");
+  const CliRun run = verify(pairHf(c.hf, exported));
+  expectCheckFails(run, "tokenizer.files", "tokenizer.json missing");
+}
+
+// ---- bad usage and bad input: exit 2 --------------------------------------------------------------
+
+TEST_F(CliVerify, MissingReportDirIsUsageError) {
+  const CliRun run = verify("--hf " + fixture("dense").string());
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("--report-dir"), std::string::npos) << run.all;
+}
+
+TEST_F(CliVerify, BothPairSidesAreUsageError) {
+  const Converted& c = converted("dense");
+  const CliRun run = verify(pairHf(c.hf, c.exported) + " --megatron " + c.megatron.string());
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("excludes"), std::string::npos) << run.all;
+}
+
+TEST_F(CliVerify, MissingHfDirectoryIsBadInput) {
+  const CliRun run = verify("--hf " + (local_ / "nowhere").string() + " --report-dir " + reportDir().string());
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("nowhere"), std::string::npos) << run.all;
+}
+
+TEST_F(CliVerify, TokenOutsideVocabularyIsBadInput) {
+  const Converted& c = converted("dense");
+  const CliRun run = verify(pairHf(c.hf, c.exported) + " --tokens '1 2 512'");
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("token id 512 is outside the vocabulary [0, 512)"), std::string::npos) << run.all;
+  EXPECT_FALSE(fs::exists(reportDir() / "report.json"));
+}
+
+TEST_F(CliVerify, LayoutTheModelCannotTakeIsBadInput) {
+  const CliRun run = verify("--hf " + fixture("dense").string() + " --ep 2 --report-dir " + reportDir().string());
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("ep 2"), std::string::npos) << run.all;
+}
+
+TEST_F(CliVerify, BadThresholdsFileIsBadInput) {
+  const Converted& c = converted("dense");
+  writeFile(local_ / "thresholds.json", R"({"forward": {"bf16": {"rtoll": 1}}})");
+  const CliRun run = verify(pairHf(c.hf, c.exported) + " --thresholds " + (local_ / "thresholds.json").string());
+  EXPECT_EQ(run.code, 2) << run.all;
+  EXPECT_NE(run.all.find("thresholds.json"), std::string::npos) << run.all;
+}
+
+}  // namespace
