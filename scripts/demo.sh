@@ -16,8 +16,15 @@ rm -rf "$out/hf"
 echo "== inspecting it"
 "$nhbridge" inspect "$out/hf" | tee "$out/inspect.txt" | tail -n 20
 
-echo "== config round trip HF -> Megatron -> HF"
-"$nhbridge" config "$out/hf" --roundtrip | tee "$out/config-roundtrip.txt"
+echo "== verify: HF -> Megatron (TP=2, PP=2, EP=2) -> HF, weights, config, tokenizer and forward checks"
+# Exit 1 (a fidelity check failed) is reported, not fatal, so the demo still says where the reports are.
+verify_status=0
+"$nhbridge" verify --hf "$out/hf" --tp 2 --pp 2 --ep 2 --report-dir "$out/verify" || verify_status=$?
+if [ "$verify_status" -ge 2 ]; then exit "$verify_status"; fi
 
+reports=$(cd "$out/verify" && pwd)
 echo
-echo "demo: outputs are in $(cd "$out" && pwd): hf/ (fixture), inspect.txt, config-roundtrip.txt"
+echo "demo: verify reports are in $reports:"
+echo "  report.md (pull-request comment), report.html (open in a browser), report.json, junit.xml"
+echo "demo: other outputs are in $(cd "$out" && pwd): hf/ (fixture), inspect.txt"
+exit "$verify_status"

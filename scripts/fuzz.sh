@@ -36,6 +36,7 @@ if [[ ! -d $corpus ]]; then
   mkdir -p "$build/corpus"
   nhbridge=${NHBRIDGE:-build/nhbridge}
   if [[ -x $nhbridge ]]; then
+    mkdir -p "$build/fixtures"
     fixtures=()
     for preset in dense moe moe-grouped latent-moe-mtp; do
       [[ -d $build/fixtures/$preset ]] || "$nhbridge" fixture --preset "$preset" --out "$build/fixtures/$preset" >/dev/null

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -276,14 +275,18 @@ MegatronModelWeights loadMegatronWeights(const io::MegatronLegacyCheckpoint& che
   w.pattern = pattern.layers;
   w.mtpPattern = pattern.mtp;
 
-  requireDivisible(d.mambaHeads, d.tp, "Mamba heads", source);
-  requireDivisible(d.mambaGroups, d.tp, "Mamba groups", source);
-  requireDivisible(d.heads, d.tp, "attention heads", source);
-  if (pattern.contains('*') && d.queryGroups % d.tp != 0) {
+  const std::string symbols = pattern.layers + pattern.mtp;
+  auto uses = [&](char symbol) { return symbols.find(symbol) != std::string::npos; };
+  if (uses('M')) {
+    requireDivisible(d.mambaHeads, d.tp, "Mamba heads", source);
+    requireDivisible(d.mambaGroups, d.tp, "Mamba groups", source);
+  }
+  if (uses('*')) requireDivisible(d.heads, d.tp, "attention heads", source);
+  if (uses('*') && d.queryGroups % d.tp != 0) {
     fail(ErrorKind::Unsupported, source + ": " + std::to_string(d.queryGroups) + " query groups over tensor parallel " +
                                      std::to_string(d.tp) + " (query groups split across ranks) is not supported");
   }
-  if (pattern.contains('E')) requireDivisible(d.experts, d.ep, "MoE experts", source);
+  if (uses('E')) requireDivisible(d.experts, d.ep, "MoE experts", source);
 
   // Every rank file, mapped once.
   std::shared_ptr<const MegatronRankState> probe =
@@ -345,7 +348,7 @@ MegatronModelWeights loadMegatronWeights(const io::MegatronLegacyCheckpoint& che
              " decoder layers, the layer pattern '" + pattern.layers + "' has " + std::to_string(pattern.numLayers()));
   }
 
-  // Mamba conv kernel from the first Mamba layer's stored weight.
+  // Mamba conv kernel (d_conv, 4 in every shipped spec) from the first main Mamba layer's weight.
   for (int64_t g = 0; g < pattern.numLayers(); ++g) {
     if (pattern.layers[g] != 'M') continue;
     int64_t s = 0;

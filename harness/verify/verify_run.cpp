@@ -121,7 +121,7 @@ VerifyOutcome runVerify(const VerifyOptions& options) {
   report.toolVersion = "0.1.0";
   report.createdAt = utcNow();
   report.mode = verifyModeName(mode);
-  report.inputs.emplace_back("hf", fs::absolute(options.hf).lexically_normal().string());
+  report.inputs.emplace_back("hf", options.hf.lexically_normal().string());
   report.device = device.str();
   report.layout = {static_cast<int>(options.layout.tp), static_cast<int>(options.layout.pp),
                    static_cast<int>(options.layout.ep), static_cast<int>(options.layout.etp)};
@@ -162,8 +162,8 @@ VerifyOutcome runVerify(const VerifyOptions& options) {
   } else {
     exportedDir = *options.hfExported;
   }
-  if (!megatronDir.empty()) report.inputs.emplace_back("megatron", fs::absolute(megatronDir).lexically_normal().string());
-  if (!exportedDir.empty()) report.inputs.emplace_back("hf_exported", fs::absolute(exportedDir).lexically_normal().string());
+  if (!megatronDir.empty()) report.inputs.emplace_back("megatron", megatronDir.lexically_normal().string());
+  if (!exportedDir.empty()) report.inputs.emplace_back("hf_exported", exportedDir.lexically_normal().string());
 
   step("static checks: weights, config, tokenizer");
   verify::StaticCheckOptions staticOptions;

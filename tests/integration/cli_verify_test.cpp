@@ -278,7 +278,8 @@ TEST_F(CliVerify, BaselineWithoutRegressionsPassesAndKeepKeepsCheckpoints) {
   const CliRun run = verify("--hf " + hf.string() + " --tp 2 --report-dir " + reportDir().string() + " --baseline " +
                          (local_ / "first" / "report.json").string());
   ASSERT_EQ(run.code, 0) << run.all;
-  const Json* noRegressions = findCheck(report(), "baseline.no_regressions");
+  const Json json = report();
+  const Json* noRegressions = findCheck(json, "baseline.no_regressions");
   ASSERT_NE(noRegressions, nullptr);
   EXPECT_EQ((*noRegressions)["verdict"], "pass");
   EXPECT_FALSE(fs::exists(reportDir() / "checkpoints"));  // no --keep: nothing left behind
@@ -308,7 +309,8 @@ TEST_F(CliVerify, SwappedQueryHeadsInMegatronFailWeightsAndForward) {
   expectCheckFails(run, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
   expectCheckFails(run, "forward.logits.hf_vs_megatron");
   // The per-layer comparison points at the attention layer itself.
-  const Json* layers = findCheck(report(), "forward.layers.hf_vs_megatron");
+  const Json json = report();
+  const Json* layers = findCheck(json, "forward.layers.hf_vs_megatron");
   ASSERT_NE(layers, nullptr);
   EXPECT_EQ((*layers)["details"]["first_diverging_layer"], "layers.3") << (*layers)["message"];
 }
