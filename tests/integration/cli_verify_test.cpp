@@ -207,6 +207,8 @@ class CliVerify : public ::testing::Test {
     return "--hf " + hf.string() + " --hf-exported " + exported.string() + " --report-dir " + reportDir().string();
   }
 
+  void expectRoundTripPasses(const std::string& preset, const std::vector<std::string>& layouts);
+
   TempDir local_;
   static TempDir* dir_;
   static std::map<std::string, Converted> fixtures_;
@@ -216,38 +218,45 @@ std::map<std::string, Converted> CliVerify::fixtures_;
 
 // ---- clean runs ---------------------------------------------------------------------------------
 
-TEST_F(CliVerify, RoundTripPassesOnEveryPresetAndLayout) {
-  for (const std::string preset : {"dense", "moe", "moe-grouped", "latent-moe-mtp"}) {
-    const bool experts = preset != "dense";
-    for (const std::string layout : {std::string("--tp 1"), std::string(experts ? "--tp 2 --pp 2 --ep 2" : "--tp 2 --pp 2"),
-                                     std::string("--tp 2 --etp 2 --pad-vocab --make-vocab-size-divisible-by 96")}) {
-      SCOPED_TRACE(preset + " " + layout);
-      const CliRun run = verify("--hf " + fixture(preset).string() + " " + layout + " --report-dir " + reportDir().string());
-      ASSERT_EQ(run.code, 0) << run.all;
-      // One summary line on stdout: verdict, counts, report path.
-      EXPECT_EQ(run.out.rfind("nhbridge verify: PASS - ", 0), 0u) << run.out;
-      EXPECT_NE(run.out.find("report: " + (reportDir() / "report.json").string()), std::string::npos) << run.out;
-      EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << run.out;
-      for (const char* file : {"report.json", "report.md", "junit.xml", "report.html"})
-        EXPECT_TRUE(fs::exists(reportDir() / file)) << file;
-      const Json json = report();
-      EXPECT_EQ(json["mode"], "roundtrip");
-      EXPECT_TRUE(failedIds(json).empty()) << ::testing::PrintToString(failedIds(json));
-      for (const char* id : {"weights.bitwise", "config.roundtrip", "tokenizer.files", "forward.logits.hf_vs_megatron",
-                             "forward.logits.hf_vs_exported", "forward.layers.hf_vs_megatron"}) {
-        const Json* check = findCheck(json, id);
-        ASSERT_NE(check, nullptr) << id;
-        EXPECT_EQ((*check)["verdict"], "pass") << id << ": " << (*check)["message"];
-      }
-      // The exported checkpoint is bit-identical, so its forward is too.
-      EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_exported"))["metrics"]["max_abs_diff"], 0.0);
-      // MTP logits are compared when the model has MTP layers.
-      EXPECT_EQ(findCheck(json, "forward.mtp0_logits.hf_vs_megatron") != nullptr, preset == "latent-moe-mtp");
-      // Default tokens: lengths 15, 17 and 33 around chunk_size 16, left-padded into one batch.
-      EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_megatron"))["metrics"]["positions"], 15 + 17 + 33);
-      fs::remove_all(reportDir());
+// Round trips `preset` at each layout and expects every check to pass.
+void CliVerify::expectRoundTripPasses(const std::string& preset, const std::vector<std::string>& layouts) {
+  for (const std::string& layout : layouts) {
+    SCOPED_TRACE(preset + " " + layout);
+    const CliRun run = verify("--hf " + fixture(preset).string() + " " + layout + " --report-dir " + reportDir().string());
+    ASSERT_EQ(run.code, 0) << run.all;
+    // One summary line on stdout: verdict, counts, report path.
+    EXPECT_EQ(run.out.rfind("nhbridge verify: PASS - ", 0), 0u) << run.out;
+    EXPECT_NE(run.out.find("report: " + (reportDir() / "report.json").string()), std::string::npos) << run.out;
+    EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << run.out;
+    for (const char* file : {"report.json", "report.md", "junit.xml", "report.html"})
+      EXPECT_TRUE(fs::exists(reportDir() / file)) << file;
+    const Json json = report();
+    EXPECT_EQ(json["mode"], "roundtrip");
+    EXPECT_TRUE(failedIds(json).empty()) << ::testing::PrintToString(failedIds(json));
+    for (const char* id : {"weights.bitwise", "config.roundtrip", "tokenizer.files", "forward.logits.hf_vs_megatron",
+                           "forward.logits.hf_vs_exported", "forward.layers.hf_vs_megatron"}) {
+      const Json* check = findCheck(json, id);
+      ASSERT_NE(check, nullptr) << id;
+      EXPECT_EQ((*check)["verdict"], "pass") << id << ": " << (*check)["message"];
     }
+    // The exported checkpoint is bit-identical, so its forward is too.
+    EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_exported"))["metrics"]["max_abs_diff"], 0.0);
+    // MTP logits are compared when the model has MTP layers.
+    EXPECT_EQ(findCheck(json, "forward.mtp0_logits.hf_vs_megatron") != nullptr, preset == "latent-moe-mtp");
+    // Default tokens: lengths 15, 17 and 33 around chunk_size 16, left-padded into one batch.
+    EXPECT_EQ((*findCheck(json, "forward.logits.hf_vs_megatron"))["metrics"]["positions"], 15 + 17 + 33);
+    fs::remove_all(reportDir());
   }
+}
+
+TEST_F(CliVerify, RoundTripPassesOnDense) { expectRoundTripPasses("dense", {"--tp 1", "--tp 2 --pp 2"}); }
+TEST_F(CliVerify, RoundTripPassesOnMoe) { expectRoundTripPasses("moe", {"--tp 1", "--tp 2 --pp 2 --ep 2"}); }
+TEST_F(CliVerify, RoundTripPassesOnMoeGroupedWithPaddedVocabAndExpertTp) {
+  expectRoundTripPasses("moe-grouped", {"--tp 1", "--tp 2 --pp 2 --ep 2",
+                                        "--tp 2 --etp 2 --pad-vocab --make-vocab-size-divisible-by 96"});
+}
+TEST_F(CliVerify, RoundTripPassesOnLatentMoeMtp) {
+  expectRoundTripPasses("latent-moe-mtp", {"--tp 1", "--tp 2 --pp 2 --ep 2", "--tp 2 --naming local"});
 }
 
 TEST_F(CliVerify, PairModesPassOnCleanConversions) {
@@ -283,6 +292,19 @@ TEST_F(CliVerify, BaselineWithoutRegressionsPassesAndKeepKeepsCheckpoints) {
   ASSERT_NE(noRegressions, nullptr);
   EXPECT_EQ((*noRegressions)["verdict"], "pass");
   EXPECT_FALSE(fs::exists(reportDir() / "checkpoints"));  // no --keep: nothing left behind
+}
+
+TEST_F(CliVerify, BaselineFlagsARegression) {
+  const Converted& c = converted("dense");
+  const fs::path baselineDir = local_ / "baseline";
+  ASSERT_EQ(verify("--hf " + c.hf.string() + " --hf-exported " + c.exported.string() + " --report-dir " +
+                   baselineDir.string()).code, 0);
+  const fs::path exported = copyOf(c.exported, "exported");
+  fs::remove(exported / "special_tokens_map.json");
+  const CliRun run = verify(pairHf(c.hf, exported) + " --baseline " + (baselineDir / "report.json").string());
+  // tokenizer.files passed in the baseline and fails now: a regression of that check.
+  expectCheckFails(run, "baseline.tokenizer.files");
+  EXPECT_EQ(report()["baseline"], (baselineDir / "report.json").string());
 }
 
 // ---- planted faults, one per test -----------------------------------------------------------------
