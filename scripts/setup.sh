@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build g++ libtorch-dev nlohmann-json3-dev libcli11-dev libgtest-dev
           libgmock-dev libbenchmark-dev python3-torch)
-if [[ ${SANITIZE:-0} == 1 || ${NHB_FUZZ:-0} == 1 ]]; then
+# g++ brings its own ASan/UBSan runtimes; only the libFuzzer build needs clang.
+if [[ ${NHB_FUZZ:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 
