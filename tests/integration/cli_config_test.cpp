@@ -9,46 +9,24 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace nhb {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct RunResult {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-RunResult runCli(const std::string& arguments, const testing::TempDir& tmp) {
-  const fs::path outFile = tmp / "stdout.txt";
-  const fs::path errFile = tmp / "stderr.txt";
-  const std::string command = quoted(NHB_CLI_PATH) + " " + arguments + " >" + quoted(outFile.string()) + " 2>" +
-                              quoted(errFile.string());
-  const int status = std::system(command.c_str());
-  RunResult result;
-  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = testing::readFile(outFile);
-  result.err = testing::readFile(errFile);
-  return result;
-}
+using RunResult = testing::CliRun;
+using testing::runCli;
+const auto quoted = testing::shellQuote;
 
 std::string fixture(const std::string& name) {
   return quoted((testing::sourceDir() / "fixtures" / "configs" / (name + ".json")).string());
 }
 
 TEST(CliConfig, PrintsProviderConfigAsText) {
-  testing::TempDir tmp;
-  RunResult r = runCli("config " + fixture("nemotron-h-8b-base-8k"), tmp);
-  ASSERT_EQ(r.exitCode, 0) << r.err;
+  RunResult r = runCli("config " + fixture("nemotron-h-8b-base-8k"));
+  ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("kv_channels"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("num_query_groups"), std::string::npos);
 }
@@ -58,8 +36,8 @@ TEST(CliConfig, AcceptsACheckpointDirectoryAndPrintsJson) {
   fs::create_directories(tmp / "ckpt");
   fs::copy_file(testing::sourceDir() / "fixtures" / "configs" / "nvidia-nemotron-3-super-120b-a12b-bf16.json",
                 tmp / "ckpt" / "config.json");
-  RunResult r = runCli("config --json --pp 2 " + quoted((tmp / "ckpt").string()), tmp);
-  ASSERT_EQ(r.exitCode, 0) << r.err;
+  RunResult r = runCli("config --json --pp 2 " + quoted((tmp / "ckpt").string()));
+  ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["moe_latent_size"], 1024);
   EXPECT_EQ(j["num_layers"], 88);
@@ -69,27 +47,25 @@ TEST(CliConfig, AcceptsACheckpointDirectoryAndPrintsJson) {
 }
 
 TEST(CliConfig, MegatronArgsAndHfExport) {
-  testing::TempDir tmp;
-  RunResult args = runCli("config --to args --json " + fixture("nvidia-nemotron-3-nano-30b-a3b-bf16"), tmp);
-  ASSERT_EQ(args.exitCode, 0) << args.err;
+  RunResult args = runCli("config --to args --json " + fixture("nvidia-nemotron-3-nano-30b-a3b-bf16"));
+  ASSERT_EQ(args.code, 0) << args.err;
   EXPECT_EQ(nlohmann::json::parse(args.out)["num_experts"], 128);
 
-  RunResult hf = runCli("config --to hf --with-reference " + fixture("nvidia-nemotron-3-nano-30b-a3b-bf16"), tmp);
-  ASSERT_EQ(hf.exitCode, 0) << hf.err;
+  RunResult hf = runCli("config --to hf --with-reference " + fixture("nvidia-nemotron-3-nano-30b-a3b-bf16"));
+  ASSERT_EQ(hf.code, 0) << hf.err;
   auto original = nlohmann::json::parse(testing::readFile(testing::sourceDir() / "fixtures" / "configs" /
                                                           "nvidia-nemotron-3-nano-30b-a3b-bf16.json"));
   EXPECT_EQ(nlohmann::json::parse(hf.out), original);
 }
 
 TEST(CliConfig, RoundTripDiffClassifiesDifferences) {
-  testing::TempDir tmp;
-  RunResult r = runCli("config --roundtrip " + fixture("nemotron-h-8b-base-8k"), tmp);
-  ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+  RunResult r = runCli("config --roundtrip " + fixture("nemotron-h-8b-base-8k"));
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("not mapped on purpose: conv_kernel"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("undocumented 0"), std::string::npos) << r.out;
 
-  RunResult j = runCli("config --roundtrip --with-reference --json " + fixture("nemotron-h-8b-base-8k"), tmp);
-  ASSERT_EQ(j.exitCode, 0) << j.err;
+  RunResult j = runCli("config --roundtrip --with-reference --json " + fixture("nemotron-h-8b-base-8k"));
+  ASSERT_EQ(j.code, 0) << j.err;
   for (const auto& d : nlohmann::json::parse(j.out)) {
     EXPECT_TRUE(d["kind"] == "renamed" || d["kind"] == "from-reference") << d.dump();
   }
@@ -98,22 +74,21 @@ TEST(CliConfig, RoundTripDiffClassifiesDifferences) {
 TEST(CliConfig, BadInputExitsWithTwo) {
   testing::TempDir tmp;
   testing::writeFile(tmp / "config.json", "{\"hybrid_override_pattern\": \"M?M\"}");
-  RunResult r = runCli("config " + quoted((tmp / "config.json").string()), tmp);
-  EXPECT_EQ(r.exitCode, 2);
+  RunResult r = runCli("config " + quoted((tmp / "config.json").string()));
+  EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("'?' at position 1"), std::string::npos) << r.err;
 
-  RunResult missing = runCli("config " + quoted((tmp / "nope").string()), tmp);
-  EXPECT_EQ(missing.exitCode, 2);
+  RunResult missing = runCli("config " + quoted((tmp / "nope").string()));
+  EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.err.find("no such file"), std::string::npos) << missing.err;
 
-  RunResult usage = runCli("config --to nowhere " + quoted((tmp / "config.json").string()), tmp);
-  EXPECT_EQ(usage.exitCode, 2);
+  RunResult usage = runCli("config --to nowhere " + quoted((tmp / "config.json").string()));
+  EXPECT_EQ(usage.code, 2);
 }
 
 TEST(CliConfig, HelpDescribesTheOptions) {
-  testing::TempDir tmp;
-  RunResult r = runCli("config --help", tmp);
-  EXPECT_EQ(r.exitCode, 0);
+  RunResult r = runCli("config --help");
+  EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("--roundtrip"), std::string::npos);
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos);
 }

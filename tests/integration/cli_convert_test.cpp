@@ -11,29 +11,14 @@
 #include <string>
 
 #include "bridge/io/safetensors_checkpoint.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace {
 namespace fs = std::filesystem;
+using nhb::testing::CliRun;
+using nhb::testing::runCli;
 using nhb::testing::TempDir;
-
-struct CliRun {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliRun runCli(const std::string& arguments) {
-  CliRun run;
-  std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  std::size_t read;
-  while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), read);
-  int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
 
 void expectSameTensors(const fs::path& a, const fs::path& b) {
   auto left = nhb::io::SafetensorsCheckpoint::open(a);
@@ -52,13 +37,13 @@ TEST(CliConvert, RoundTripThroughMegatronIsByteIdentical) {
   TempDir dir;
   const std::string hf = (dir / "hf").string(), megatron = (dir / "megatron").string(), back = (dir / "back").string();
   CliRun fixture = runCli("fixture --preset latent-moe-mtp --out " + hf);
-  ASSERT_EQ(fixture.code, 0) << fixture.output;
+  ASSERT_EQ(fixture.code, 0) << fixture.output();
   CliRun toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron + " --tp 2 --pp 2 --ep 2");
-  ASSERT_EQ(toMegatron.code, 0) << toMegatron.output;
-  EXPECT_NE(toMegatron.output.find("8 rank file(s)"), std::string::npos) << toMegatron.output;
+  ASSERT_EQ(toMegatron.code, 0) << toMegatron.output();
+  EXPECT_NE(toMegatron.output().find("8 rank file(s)"), std::string::npos) << toMegatron.output();
   EXPECT_TRUE(fs::exists(dir / "megatron/release/mp_rank_01_001_001/model_optim_rng.pt"));
   CliRun toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
-  ASSERT_EQ(toHf.code, 0) << toHf.output;
+  ASSERT_EQ(toHf.code, 0) << toHf.output();
   expectSameTensors(hf, back);
   EXPECT_EQ(nhb::testing::readFile(dir / "hf/tokenizer.json"), nhb::testing::readFile(dir / "back/tokenizer.json"));
 }
@@ -69,10 +54,10 @@ TEST(CliConvert, IterationDirectoryAndLocalNaming) {
   ASSERT_EQ(runCli("fixture --preset dense --out " + hf).code, 0);
   CliRun toMegatron = runCli("convert hf-to-megatron --hf " + hf + " --out " + megatron +
                           " --tp 4 --naming local --conv1d-naming legacy --iteration 20");
-  ASSERT_EQ(toMegatron.code, 0) << toMegatron.output;
+  ASSERT_EQ(toMegatron.code, 0) << toMegatron.output();
   EXPECT_EQ(nhb::testing::readFile(dir / "megatron/latest_checkpointed_iteration.txt").substr(0, 2), "20");
   CliRun toHf = runCli("convert megatron-to-hf --megatron " + megatron + " --out " + back + " --reference-hf " + hf);
-  ASSERT_EQ(toHf.code, 0) << toHf.output;
+  ASSERT_EQ(toHf.code, 0) << toHf.output();
   expectSameTensors(hf, back);
 }
 
@@ -82,7 +67,7 @@ TEST(CliConvert, IndivisibleLayoutExitsTwo) {
   ASSERT_EQ(runCli("fixture --preset dense --out " + hf).code, 0);
   CliRun run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string() + " --pp 3");
   EXPECT_EQ(run.code, 2);
-  EXPECT_NE(run.output.find("must be divisible by pp"), std::string::npos) << run.output;
+  EXPECT_NE(run.output().find("must be divisible by pp"), std::string::npos) << run.output();
   EXPECT_FALSE(fs::exists(dir / "m"));
 }
 
@@ -93,7 +78,7 @@ TEST(CliConvert, ExistingOutputWithoutOverwriteExitsTwo) {
   fs::create_directories(dir / "m");
   CliRun run = runCli("convert hf-to-megatron --hf " + hf + " --out " + (dir / "m").string());
   EXPECT_EQ(run.code, 2);
-  EXPECT_NE(run.output.find("--overwrite"), std::string::npos) << run.output;
+  EXPECT_NE(run.output().find("--overwrite"), std::string::npos) << run.output();
 }
 
 TEST(CliConvert, UnknownNamingIsUsageError) {

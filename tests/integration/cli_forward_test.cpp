@@ -19,29 +19,14 @@
 #include "bridge/convert/checkpoint_convert.h"
 #include "bridge/fixture/fixture_generator.h"
 #include "bridge/io/safetensors_file.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace {
 namespace fs = std::filesystem;
+using nhb::testing::CliRun;
+using nhb::testing::runCli;
 using nhb::testing::TempDir;
-
-struct CliRun {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliRun runCli(const std::string& arguments) {
-  CliRun run;
-  std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  std::size_t read;
-  while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), read);
-  int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
 
 std::vector<float> floats(const nhb::io::SafetensorsFile& file, const std::string& name) {
   const nhb::TensorView view = file.view(name);
@@ -84,10 +69,10 @@ TEST_F(CliForward, HfAndMegatronLayoutsWriteTheSameLogits) {
   nhb::testing::writeFile(tokens, "5 17 300, 2 41 77\n\n11,12,13,499\n");
   const std::string common = " --tokens-file " + tokens.string() + " --capture-layers";
   CliRun hf = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("hf.safetensors").string() + common);
-  ASSERT_EQ(hf.code, 0) << hf.output;
+  ASSERT_EQ(hf.code, 0) << hf.output();
   CliRun mcore = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --dtype float32 --device cpu --out " +
                      path("mcore.safetensors").string() + common);
-  ASSERT_EQ(mcore.code, 0) << mcore.output;
+  ASSERT_EQ(mcore.code, 0) << mcore.output();
 
   const auto a = nhb::io::SafetensorsFile::open(path("hf.safetensors"));
   const auto b = nhb::io::SafetensorsFile::open(path("mcore.safetensors"));
@@ -116,7 +101,7 @@ TEST_F(CliForward, HfAndMegatronLayoutsWriteTheSameLogits) {
 TEST_F(CliForward, InlineTokensSeparateSequencesWithSemicolons) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens '1,2,3;4 5 6' --out " +
                    path("inline.safetensors").string());
-  ASSERT_EQ(run.code, 0) << run.output;
+  ASSERT_EQ(run.code, 0) << run.output();
   const auto file = nhb::io::SafetensorsFile::open(path("inline.safetensors"));
   EXPECT_EQ(file.entry("logits").shape, (nhb::Shape{2, 3, 512}));
   EXPECT_FALSE(file.contains("attention_mask"));
@@ -124,54 +109,54 @@ TEST_F(CliForward, InlineTokensSeparateSequencesWithSemicolons) {
   // The output is never overwritten without --overwrite.
   CliRun again = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1 --out " +
                      path("inline.safetensors").string());
-  EXPECT_NE(again.code, 0) << again.output;
+  EXPECT_NE(again.code, 0) << again.output();
 }
 
 TEST_F(CliForward, UnknownLayoutIsUsageError) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout gpt --tokens 1 --out " + path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("--layout"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("--layout"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, MissingTokensIsUsageError) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --out " + path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("--tokens"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("--tokens"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, MalformedTokenIsBadInput) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --tokens 1,x2,3 --out " + path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("'x2' is not a token id"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("'x2' is not a token id"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, OutOfVocabTokenIsBadInput) {
   CliRun run = runCli("forward --checkpoint " + path("mcore").string() + " --layout megatron --tokens 1,512 --out " +
                    path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("512"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("512"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, UnknownDtypeIsBadInput) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --dtype fp8 --tokens 1 --out " +
                    path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("--dtype fp8"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("--dtype fp8"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, CudaWithoutCudaIsBadInput) {
   if (at::hasCUDA()) GTEST_SKIP() << "this libtorch has CUDA";
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout hf --device cuda --tokens 1 --out " +
                    path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("without CUDA"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("without CUDA"), std::string::npos) << run.output();
 }
 
 TEST_F(CliForward, HfDirectoryAsMegatronIsBadInputNamingThePath) {
   CliRun run = runCli("forward --checkpoint " + path("hf").string() + " --layout megatron --tokens 1 --out " +
                    path("x.safetensors").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find(path("hf").string()), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find(path("hf").string()), std::string::npos) << run.output();
 }
 
 }  // namespace

@@ -18,28 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace {
 namespace fs = std::filesystem;
 using nhb::testing::TempDir;
+using nhb::testing::CliRun;
 
-struct CliRun {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CliRun runCli(const std::string& environment, const std::string& arguments) {
-  CliRun run;
-  const std::string command = environment + " " + NHB_CLI_PATH + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  std::size_t read;
-  while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+CliRun runWithEnvironment(const std::string& environment, const std::string& arguments) {
+  return nhb::testing::runWithEnvironment(arguments, environment);
 }
 
 // Names in `dir` that belong to the output `name`: the output itself or a temporary sibling.
@@ -66,8 +54,8 @@ class CliHardening : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     fixtureRoot_ = new TempDir();
-    const CliRun run = runCli("", "fixture --preset dense --out " + fixtureDir().string());
-    ASSERT_EQ(run.code, 0) << run.output;
+    const CliRun run = runWithEnvironment("", "fixture --preset dense --out " + fixtureDir().string());
+    ASSERT_EQ(run.code, 0) << run.output();
   }
   static void TearDownTestSuite() {
     delete fixtureRoot_;
@@ -85,30 +73,30 @@ TempDir* CliHardening::fixtureRoot_ = nullptr;
 // ---- simulated full disk ------------------------------------------------------------------
 
 TEST_F(CliHardening, FixtureOnAFullDiskLeavesNoOutput) {
-  const CliRun run = runCli("NHB_TEST_FAIL_AFTER_BYTES=20000",
+  const CliRun run = runWithEnvironment("NHB_TEST_FAIL_AFTER_BYTES=20000",
                             "fixture --preset dense --out " + (work_ / "out").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("No space left on device (simulated"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find(".safetensors"), std::string::npos) << "names the file: " << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("No space left on device (simulated"), std::string::npos) << run.output();
+  EXPECT_NE(run.output().find(".safetensors"), std::string::npos) << "names the file: " << run.output();
   EXPECT_TRUE(outputLeftovers(work_.path(), "out").empty());
 }
 
 TEST_F(CliHardening, ConvertToMegatronOnAFullDiskLeavesNoOutput) {
-  const CliRun run = runCli("NHB_TEST_FAIL_AFTER_BYTES=20000",
+  const CliRun run = runWithEnvironment("NHB_TEST_FAIL_AFTER_BYTES=20000",
                             "convert hf-to-megatron --hf " + fixtureDir().string() + " --out " +
                                 (work_ / "out").string());
-  EXPECT_EQ(run.code, 2) << run.output;
-  EXPECT_NE(run.output.find("No space left on device (simulated"), std::string::npos) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("No space left on device (simulated"), std::string::npos) << run.output();
   EXPECT_TRUE(outputLeftovers(work_.path(), "out").empty());
 }
 
 TEST_F(CliHardening, FullDiskWhileReplacingKeepsTheOldOutput) {
   const fs::path out = work_ / "out";
-  ASSERT_EQ(runCli("", "fixture --preset dense --seed 1 --out " + out.string()).code, 0);
+  ASSERT_EQ(runWithEnvironment("", "fixture --preset dense --seed 1 --out " + out.string()).code, 0);
   const auto before = snapshot(out);
-  const CliRun run = runCli("NHB_TEST_FAIL_AFTER_BYTES=20000",
+  const CliRun run = runWithEnvironment("NHB_TEST_FAIL_AFTER_BYTES=20000",
                             "fixture --preset dense --seed 2 --overwrite --out " + out.string());
-  EXPECT_EQ(run.code, 2) << run.output;
+  EXPECT_EQ(run.code, 2) << run.output();
   EXPECT_EQ(snapshot(out), before) << "the previous output must survive a failed replacement";
   EXPECT_EQ(outputLeftovers(work_.path(), "out"), std::vector<std::string>{"out"});
 }
@@ -197,12 +185,12 @@ TEST_F(CliHardening, NoCommandModifiesItsInput) {
           (work_ / "back").string() + " --reference-hf " + hf,
   };
   for (const auto& command : commands) {
-    const CliRun run = runCli("", command);
-    EXPECT_EQ(run.code, 0) << command << "\n" << run.output;
+    const CliRun run = runWithEnvironment("", command);
+    EXPECT_EQ(run.code, 0) << command << "\n" << run.output();
     EXPECT_EQ(snapshot(fixtureDir()), before) << command << " modified its input";
   }
   const auto megatronBefore = snapshot(work_ / "megatron");
-  runCli("", "convert megatron-to-hf --megatron " + (work_ / "megatron").string() + " --out " +
+  runWithEnvironment("", "convert megatron-to-hf --megatron " + (work_ / "megatron").string() + " --out " +
                  (work_ / "back2").string() + " --reference-hf " + hf);
   EXPECT_EQ(snapshot(work_ / "megatron"), megatronBefore) << "megatron-to-hf modified its input";
 }

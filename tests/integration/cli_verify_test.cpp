@@ -27,6 +27,7 @@
 #include "bridge/io/safetensors_checkpoint.h"
 #include "bridge/io/safetensors_file.h"
 #include "bridge/io/safetensors_writer.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace {
@@ -36,27 +37,8 @@ using nhb::testing::readFile;
 using nhb::testing::TempDir;
 using nhb::testing::writeFile;
 using Json = nlohmann::ordered_json;
-
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout
-  std::string all;  // stdout then stderr
-};
-
-CliRun runCli(const std::string& arguments, const fs::path& scratch) {
-  CliRun run;
-  const fs::path errPath = scratch / "stderr.txt";
-  const std::string command = std::string(NHB_CLI_PATH) + " " + arguments + " 2>" + errPath.string();
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  std::size_t read;
-  while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.all = run.out + (fs::exists(errPath) ? readFile(errPath) : "");
-  return run;
-}
+using nhb::testing::CliRun;
+using nhb::testing::runCli;
 
 // ---- fault planting ---------------------------------------------------------------------------
 
@@ -172,7 +154,7 @@ class CliVerify : public ::testing::Test {
     return to;
   }
 
-  CliRun verify(const std::string& arguments) { return runCli("verify --quiet " + arguments, local_.path()); }
+  CliRun verify(const std::string& arguments) { return runCli("verify --quiet " + arguments); }
   fs::path reportDir() const { return local_ / "report"; }
   Json report() const { return readJson(reportDir() / "report.json"); }
 
@@ -190,7 +172,7 @@ class CliVerify : public ::testing::Test {
 
   // The run exited 1 and check `id` failed with a message containing `messagePart`.
   void expectCheckFails(const CliRun& run, const std::string& id, const std::string& messagePart = "") {
-    EXPECT_EQ(run.code, 1) << run.all;
+    EXPECT_EQ(run.code, 1) << run.output();
     EXPECT_NE(run.out.find("FAIL"), std::string::npos) << run.out;
     const Json json = report();
     const Json* check = findCheck(json, id);
@@ -223,7 +205,7 @@ void CliVerify::expectRoundTripPasses(const std::string& preset, const std::vect
   for (const std::string& layout : layouts) {
     SCOPED_TRACE(preset + " " + layout);
     const CliRun run = verify("--hf " + fixture(preset).string() + " " + layout + " --report-dir " + reportDir().string());
-    ASSERT_EQ(run.code, 0) << run.all;
+    ASSERT_EQ(run.code, 0) << run.output();
     // One summary line on stdout: verdict, counts, report path.
     EXPECT_EQ(run.out.rfind("nhbridge verify: PASS - ", 0), 0u) << run.out;
     EXPECT_NE(run.out.find("report: " + (reportDir() / "report.json").string()), std::string::npos) << run.out;
@@ -262,12 +244,12 @@ TEST_F(CliVerify, RoundTripPassesOnLatentMoeMtp) {
 TEST_F(CliVerify, PairModesPassOnCleanConversions) {
   const Converted& c = converted("moe");
   CliRun run = verify(pairMegatron(c.hf, c.megatron));
-  ASSERT_EQ(run.code, 0) << run.all;
+  ASSERT_EQ(run.code, 0) << run.output();
   EXPECT_EQ(report()["mode"], "pair-megatron");
   EXPECT_NE(findCheck(report(), "forward.logits.hf_vs_megatron"), nullptr);
   EXPECT_EQ(findCheck(report(), "forward.logits.hf_vs_exported"), nullptr);
   run = verify(pairHf(c.hf, c.exported));
-  ASSERT_EQ(run.code, 0) << run.all;
+  ASSERT_EQ(run.code, 0) << run.output();
   EXPECT_EQ(report()["mode"], "pair-hf");
   EXPECT_NE(findCheck(report(), "forward.logits.hf_vs_exported"), nullptr);
 }
@@ -275,7 +257,7 @@ TEST_F(CliVerify, PairModesPassOnCleanConversions) {
 TEST_F(CliVerify, GivenTokensAreTheOnesCompared) {
   const Converted& c = converted("dense");
   const CliRun run = verify(pairHf(c.hf, c.exported) + " --tokens '1 2 3;4 5'");
-  ASSERT_EQ(run.code, 0) << run.all;
+  ASSERT_EQ(run.code, 0) << run.output();
   EXPECT_EQ((*findCheck(report(), "forward.logits.hf_vs_exported"))["metrics"]["positions"], 5);
 }
 
@@ -286,7 +268,7 @@ TEST_F(CliVerify, BaselineWithoutRegressionsPassesAndKeepKeepsCheckpoints) {
   EXPECT_TRUE(fs::exists(local_ / "first" / "checkpoints" / "hf-exported" / "config.json"));
   const CliRun run = verify("--hf " + hf.string() + " --tp 2 --report-dir " + reportDir().string() + " --baseline " +
                          (local_ / "first" / "report.json").string());
-  ASSERT_EQ(run.code, 0) << run.all;
+  ASSERT_EQ(run.code, 0) << run.output();
   const Json json = report();
   const Json* noRegressions = findCheck(json, "baseline.no_regressions");
   ASSERT_NE(noRegressions, nullptr);
@@ -453,43 +435,43 @@ TEST_F(CliVerify, MissingTokenizerFileFails) {
 
 TEST_F(CliVerify, MissingReportDirIsUsageError) {
   const CliRun run = verify("--hf " + fixture("dense").string());
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("--report-dir"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("--report-dir"), std::string::npos) << run.output();
 }
 
 TEST_F(CliVerify, BothPairSidesAreUsageError) {
   const Converted& c = converted("dense");
   const CliRun run = verify(pairHf(c.hf, c.exported) + " --megatron " + c.megatron.string());
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("excludes"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("excludes"), std::string::npos) << run.output();
 }
 
 TEST_F(CliVerify, MissingHfDirectoryIsBadInput) {
   const CliRun run = verify("--hf " + (local_ / "nowhere").string() + " --report-dir " + reportDir().string());
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("nowhere"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("nowhere"), std::string::npos) << run.output();
 }
 
 TEST_F(CliVerify, TokenOutsideVocabularyIsBadInput) {
   const Converted& c = converted("dense");
   const CliRun run = verify(pairHf(c.hf, c.exported) + " --tokens '1 2 512'");
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("token id 512 is outside the vocabulary [0, 512)"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("token id 512 is outside the vocabulary [0, 512)"), std::string::npos) << run.output();
   EXPECT_FALSE(fs::exists(reportDir() / "report.json"));
 }
 
 TEST_F(CliVerify, LayoutTheModelCannotTakeIsBadInput) {
   const CliRun run = verify("--hf " + fixture("dense").string() + " --ep 2 --report-dir " + reportDir().string());
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("ep 2"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("ep 2"), std::string::npos) << run.output();
 }
 
 TEST_F(CliVerify, BadThresholdsFileIsBadInput) {
   const Converted& c = converted("dense");
   writeFile(local_ / "thresholds.json", R"({"forward": {"bf16": {"rtoll": 1}}})");
   const CliRun run = verify(pairHf(c.hf, c.exported) + " --thresholds " + (local_ / "thresholds.json").string());
-  EXPECT_EQ(run.code, 2) << run.all;
-  EXPECT_NE(run.all.find("thresholds.json"), std::string::npos) << run.all;
+  EXPECT_EQ(run.code, 2) << run.output();
+  EXPECT_NE(run.output().find("thresholds.json"), std::string::npos) << run.output();
 }
 
 }  // namespace

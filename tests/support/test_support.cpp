@@ -40,3 +40,33 @@ std::filesystem::path sharedDir() {
 std::filesystem::path sourceDir() { return NHB_SOURCE_DIR; }
 
 }  // namespace nhb::testing
+
+// ---- cli_runner.h --------------------------------------------------------------------------
+
+#include <sys/wait.h>
+
+#include "support/cli_runner.h"
+
+namespace nhb::testing {
+
+std::string shellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+CliRun runProgram(const std::string& program, const std::string& arguments, const std::string& environment) {
+  TempDir capture;
+  const std::filesystem::path outFile = capture / "stdout.txt";
+  const std::filesystem::path errFile = capture / "stderr.txt";
+  const std::string command = environment + " " + shellQuote(program) + " " + arguments + " </dev/null >" +
+                              shellQuote(outFile.string()) + " 2>" + shellQuote(errFile.string());
+  const int status = std::system(command.c_str());
+  CliRun run;
+  run.code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (std::filesystem::exists(outFile)) run.out = readFile(outFile);
+  if (std::filesystem::exists(errFile)) run.err = readFile(errFile);
+  return run;
+}
+
+}  // namespace nhb::testing
