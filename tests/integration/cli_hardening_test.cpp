@@ -27,7 +27,7 @@ using nhb::testing::TempDir;
 using nhb::testing::CliRun;
 
 CliRun runWithEnvironment(const std::string& environment, const std::string& arguments) {
-  return nhb::testing::runWithEnvironment(arguments, environment);
+  return nhb::testing::runCli(arguments, environment);
 }
 
 // Names in `dir` that belong to the output `name`: the output itself or a temporary sibling.
