@@ -98,8 +98,10 @@ for preset in ${NHB_GPU_PRESETS:-dense moe moe-grouped latent-moe-mtp}; do
     dir="$work/hf-$preset"; [[ "$layout" == megatron ]] && dir="$work/mcore-$preset"
     for dtype in $dtypes; do
       for device in cpu "$gpu"; do
+        start=$(date +%s%N)
         "$cli" forward --checkpoint "$dir" --layout "$layout" --tokens-file "$work/tokens.txt" \
-          --device "$device" --dtype "$dtype" --overwrite --out "$work/$preset-$layout-$dtype-$device.safetensors"
+          --device "$device" --dtype "$dtype" --overwrite --out "$work/$preset-$layout-$dtype-$device.safetensors" >/dev/null
+        echo "$preset $layout $dtype $device: forward process took $(( ($(date +%s%N) - start) / 1000000 )) ms"
       done
       t="$tol"; mode=max; [[ "$dtype" == bfloat16 ]] && t="$tol_bf16" && mode=median
       compare "$work/$preset-$layout-$dtype-cpu.safetensors" "$work/$preset-$layout-$dtype-$gpu.safetensors" "$t" \

@@ -3,7 +3,10 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libtorch-dev nlohmann-json3-dev libcli11-dev libgtest-dev
-          libgmock-dev libbenchmark-dev python3-torch)
+          libgmock-dev libbenchmark-dev python3-torch libopenblas0-openmp)
+# libopenblas0-openmp: libtorch calls the system BLAS (libblas.so.3); Debian switches that
+# alternative to OpenBLAS, about 10x faster matrix products than the reference BLAS, on the same
+# OpenMP runtime libtorch uses.
 # g++ brings its own ASan/UBSan runtimes; only the libFuzzer build needs clang.
 if [[ ${NHB_FUZZ:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)

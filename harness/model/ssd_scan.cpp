@@ -10,14 +10,15 @@ namespace nhb::harness {
 namespace {
 
 struct ScanInputs {
-  at::Tensor x, dt, A, B, C, state;  // compute dtype; B and C expanded to one row per head
+  at::Tensor x, dt, A, B, C, state;  // compute dtype; B and C per group, or per head if expanded
   int64_t batch, time, heads, headDim, stateSize;
 };
 
-// Validates shapes, casts to the compute dtype and maps groups onto heads (head h uses group
-// h / (H / G): repeat-interleave semantics).
+// Validates shapes, casts to the compute dtype and, if asked, maps groups onto heads (head h uses
+// group h / (H / G): repeat-interleave semantics).
 ScanInputs prepare(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A,
-                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& initialState) {
+                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& initialState,
+                   bool expandGroups) {
   const at::ScalarType computeType = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   ScanInputs in;
   if (x.dim() != 4 || dt.dim() != 3 || A.dim() != 1 || B.dim() != 4 || C.dim() != 4) {
@@ -40,8 +41,12 @@ ScanInputs prepare(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& 
   in.x = x.to(computeType);
   in.dt = dt.to(computeType);
   in.A = A.to(computeType);
-  in.B = B.to(computeType).index_select(2, headToGroup);
-  in.C = C.to(computeType).index_select(2, headToGroup);
+  in.B = B.to(computeType);
+  in.C = C.to(computeType);
+  if (expandGroups) {
+    in.B = in.B.index_select(2, headToGroup);
+    in.C = in.C.index_select(2, headToGroup);
+  }
   const std::vector<int64_t> stateShape{in.batch, in.heads, in.headDim, in.stateSize};
   if (initialState.defined()) {
     if (initialState.sizes() != at::IntArrayRef(stateShape)) {
@@ -76,58 +81,67 @@ ScanResult ssdChunkedScan(const at::Tensor& x, const at::Tensor& dt, const at::T
                           const at::Tensor& B, const at::Tensor& C, int64_t chunkSize,
                           const at::Tensor& initialState) {
   if (chunkSize <= 0) fail(ErrorKind::Internal, "scan: chunk size must be positive");
-  ScanInputs in = prepare(x, dt, A, B, C, initialState);
+  ScanInputs in = prepare(x, dt, A, B, C, initialState, /*expandGroups=*/false);
   const int64_t q = chunkSize;
   const int64_t chunks = (in.time + q - 1) / q;
   const int64_t pad = chunks * q - in.time;
-  const int64_t b = in.batch, h = in.heads, p = in.headDim;
+  const int64_t b = in.batch, h = in.heads, p = in.headDim, n = in.stateSize;
+  const int64_t g = in.B.size(2), r = h / g;  // head h = group (h / r), member (h % r)
 
-  // Pad time with zeros (dt = 0: decay 1 and no input), then lay out as [B, H, chunk, step, ...].
-  auto chunked = [&](const at::Tensor& t) {  // [B, T, H, D] -> [B, H, c, q, D]
-    const at::Tensor padded = at::constant_pad_nd(t, {0, 0, 0, 0, 0, pad});
-    return padded.reshape({b, chunks, q, h, t.size(3)}).permute({0, 3, 1, 2, 4});
+  // Layout [B, G, chunk, head-in-group, step, ...]: B and C stay per group, so C.B^T is computed
+  // once per group rather than once per head, and the heads of a group can share one matmul.
+  // Time is padded with zeros (dt = 0: decay 1 and no input).
+  const at::Tensor xs = at::constant_pad_nd(in.x, {0, 0, 0, 0, 0, pad})
+                            .reshape({b, chunks, q, g, r, p})
+                            .permute({0, 3, 1, 4, 2, 5});  // [B, G, c, r, q, P]
+  const at::Tensor dts = at::constant_pad_nd(in.dt, {0, 0, 0, pad})
+                             .reshape({b, chunks, q, g, r})
+                             .permute({0, 3, 1, 4, 2});  // [B, G, c, r, q]
+  auto groupChunks = [&](const at::Tensor& t) {          // [B, T, G, N] -> [B, G, c, q, N]
+    return at::constant_pad_nd(t, {0, 0, 0, 0, 0, pad}).reshape({b, chunks, q, g, n}).permute({0, 3, 1, 2, 4});
   };
-  const at::Tensor xs = chunked(in.x);
-  const at::Tensor bs = chunked(in.B);
-  const at::Tensor cs = chunked(in.C);
-  const at::Tensor dts =
-      at::constant_pad_nd(in.dt, {0, 0, 0, pad}).reshape({b, chunks, q, h}).permute({0, 3, 1, 2});
+  const at::Tensor bs = groupChunks(in.B).contiguous();
+  const at::Tensor cs = groupChunks(in.C).contiguous();
 
-  const at::Tensor dA = dts * in.A.view({1, h, 1, 1});  // [B, H, c, q]
+  const at::Tensor dA = dts * in.A.view({1, g, 1, r, 1});  // [B, G, c, r, q]
   const at::Tensor aCum = dA.cumsum(-1);
-  const at::Tensor xdt = xs * dts.unsqueeze(-1);         // [B, H, c, q, P]
+  const at::Tensor xdt = xs * dts.unsqueeze(-1);            // [B, G, c, r, q, P]
 
   // Within a chunk: y_i = sum_{j <= i} exp(Acum_i - Acum_j) (C_i . B_j) dt_j x_j.
-  const at::Tensor decayMatrix = at::exp(segmentSum(dA));  // [B, H, c, q, q]
-  const at::Tensor yDiag = at::matmul(at::matmul(cs, bs.transpose(-1, -2)) * decayMatrix, xdt);
+  const at::Tensor cb = at::matmul(cs, bs.transpose(-1, -2));             // [B, G, c, q, q]
+  const at::Tensor scores = (aCum.unsqueeze(-1) - aCum.unsqueeze(-2)).exp_().tril_().mul_(cb.unsqueeze(3));
+  const at::Tensor yDiag = at::matmul(scores, xdt);                        // [B, G, c, r, q, P]
 
-  // State each chunk contributes at its end: sum_j exp(Acum_last - Acum_j) (dt_j x_j) (x) B_j.
-  const at::Tensor decayToEnd = at::exp(aCum.narrow(-1, q - 1, 1) - aCum);  // [B, H, c, q]
-  const at::Tensor chunkStates =
-      at::matmul((xdt * decayToEnd.unsqueeze(-1)).transpose(-1, -2), bs);  // [B, H, c, P, N]
-  const at::Tensor chunkDecay = at::exp(aCum.select(-1, q - 1));          // [B, H, c]
+  // State each chunk contributes at its end: sum_j exp(Acum_last - Acum_j) (dt_j x_j) (x) B_j,
+  // the heads of a group stacked as rows of one [r * P, q] x [q, N] product.
+  const at::Tensor decayToEnd = at::exp(aCum.narrow(-1, q - 1, 1) - aCum);  // [B, G, c, r, q]
+  const at::Tensor weighted = (xdt * decayToEnd.unsqueeze(-1)).transpose(-1, -2).reshape({b, g, chunks, r * p, q});
+  const at::Tensor chunkStates = at::matmul(weighted, bs).view({b, g, chunks, r, p, n});
+  const at::Tensor chunkDecay = at::exp(aCum.select(-1, q - 1)).view({b, g, chunks, r, 1, 1});
 
-  // Across chunks: a short recurrence on [B, H, P, N] states (T / q steps), contracting over the
-  // source chunk explicitly.
-  std::vector<at::Tensor> statesIn;
-  statesIn.reserve(static_cast<std::size_t>(chunks));
-  at::Tensor state = in.state;
+  // Across chunks: a short recurrence on [B, G, r, P, N] states (T / q steps).
+  at::Tensor stateIn = at::empty({b, g, chunks, r, p, n}, in.x.options());
+  at::Tensor state = in.state.reshape({b, g, r, p, n});
   for (int64_t c = 0; c < chunks; ++c) {
-    statesIn.push_back(state);
-    state = chunkDecay.select(2, c).view({b, h, 1, 1}) * state + chunkStates.select(2, c);
+    stateIn.select(2, c).copy_(state);
+    state = chunkDecay.select(2, c) * state + chunkStates.select(2, c);
   }
-  const at::Tensor stateIn = at::stack(statesIn, 2);  // [B, H, c, P, N]
 
-  // Contribution of the state entering the chunk: exp(Acum_i) C_i . S_in.
-  const at::Tensor yOff = at::matmul(cs, stateIn.transpose(-1, -2)) * at::exp(aCum).unsqueeze(-1);
+  // Contribution of the state entering the chunk: exp(Acum_i) C_i . S_in, one [q, N] x [N, r * P]
+  // product per group and chunk.
+  const at::Tensor yOff = at::matmul(cs, stateIn.view({b, g, chunks, r * p, n}).transpose(-1, -2))
+                              .view({b, g, chunks, q, r, p})
+                              .mul_(at::exp(aCum).transpose(-1, -2).unsqueeze(-1));  // [B, G, c, q, r, P]
 
-  const at::Tensor y = (yDiag + yOff).permute({0, 2, 3, 1, 4}).reshape({b, chunks * q, h, p});
-  return ScanResult{y.narrow(1, 0, in.time).contiguous(), state};
+  const at::Tensor y = yOff.add_(yDiag.transpose(3, 4))  // [B, G, c, q, r, P]
+                           .permute({0, 2, 3, 1, 4, 5})
+                           .reshape({b, chunks * q, h, p});
+  return ScanResult{y.narrow(1, 0, in.time).contiguous(), state.reshape({b, h, p, n})};
 }
 
 ScanResult sequentialScan(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A,
                           const at::Tensor& B, const at::Tensor& C, const at::Tensor& initialState) {
-  ScanInputs in = prepare(x, dt, A, B, C, initialState);
+  ScanInputs in = prepare(x, dt, A, B, C, initialState, /*expandGroups=*/true);
   at::Tensor state = in.state;  // [B, H, P, N]
   std::vector<at::Tensor> outputs;
   outputs.reserve(static_cast<std::size_t>(in.time));
