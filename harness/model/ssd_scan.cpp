@@ -1,6 +1,5 @@
 #include "harness/model/ssd_scan.h"
 
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -60,21 +59,6 @@ ScanInputs prepare(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& 
   return in;
 }
 
-// segsum[..., i, j] = sum_{k=j+1}^{i} v[..., k] for i >= j, -inf above the diagonal. Built by a
-// masked cumulative sum rather than a difference of prefix sums, so it stays exact for long
-// chunks with strong decay.
-at::Tensor segmentSum(const at::Tensor& v) {
-  const int64_t q = v.size(-1);
-  const auto boolOptions = v.options().dtype(at::kBool);
-  const at::Tensor strictlyLower = at::ones({q, q}, boolOptions).tril(-1);
-  const at::Tensor lower = at::ones({q, q}, boolOptions).tril(0);
-  std::vector<int64_t> expanded(v.sizes().begin(), v.sizes().end());
-  expanded.push_back(q);
-  // rep[..., i, j] = v[..., i]
-  const at::Tensor rep = v.unsqueeze(-1).expand(expanded).masked_fill(strictlyLower.logical_not(), 0);
-  return rep.cumsum(-2).masked_fill(lower.logical_not(), -std::numeric_limits<double>::infinity());
-}
-
 }  // namespace
 
 ScanResult ssdChunkedScan(const at::Tensor& x, const at::Tensor& dt, const at::Tensor& A,
@@ -107,9 +91,15 @@ ScanResult ssdChunkedScan(const at::Tensor& x, const at::Tensor& dt, const at::T
   const at::Tensor aCum = dA.cumsum(-1);
   const at::Tensor xdt = xs * dts.unsqueeze(-1);            // [B, G, c, r, q, P]
 
-  // Within a chunk: y_i = sum_{j <= i} exp(Acum_i - Acum_j) (C_i . B_j) dt_j x_j.
-  const at::Tensor cb = at::matmul(cs, bs.transpose(-1, -2));             // [B, G, c, q, q]
-  const at::Tensor scores = (aCum.unsqueeze(-1) - aCum.unsqueeze(-2)).exp_().tril_().mul_(cb.unsqueeze(3));
+  // Within a chunk: y_i = sum_{j <= i} exp(Acum_i - Acum_j) (C_i . B_j) dt_j x_j. The decay is
+  // a difference of prefix sums (as Mamba's own kernels compute it; the sums restart every chunk,
+  // so they stay small enough for fp32); entries above the diagonal may overflow to inf before
+  // tril_ zeroes them, and no inf survives into a product.
+  const at::Tensor cb = at::matmul(cs, bs.transpose(-1, -2));  // [B, G, c, q, q]
+  const at::Tensor scores = (aCum.unsqueeze(-1) - aCum.unsqueeze(-2))
+                                .exp_()
+                                .tril_()
+                                .mul_(cb.unsqueeze(3));  // [B, G, c, r, q, q]
   const at::Tensor yDiag = at::matmul(scores, xdt);                        // [B, G, c, r, q, P]
 
   // State each chunk contributes at its end: sum_j exp(Acum_last - Acum_j) (dt_j x_j) (x) B_j,
