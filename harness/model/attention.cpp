@@ -1,10 +1,10 @@
 #include "harness/model/attention.h"
 
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "bridge/core/error.h"
+#include "harness/model/attention_core.h"
 #include "harness/model/linear.h"
 
 namespace nhb::harness {
@@ -27,17 +27,8 @@ at::Tensor gqaAttention(const at::Tensor& x, const AttentionWeights& weights,
   const at::Tensor v = heads(weights.v, weights.vBias, shape.numKvHeads).repeat_interleave(repeat, 1);
 
   const double scale = 1.0 / std::sqrt(static_cast<double>(shape.headDim));
-  at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-1, -2)) * scale;
-
-  at::Tensor allowed = at::ones({time, time}, x.options().dtype(at::kBool)).tril().view({1, 1, time, time});
-  if (paddingMask.defined()) {
-    allowed = allowed.logical_and(paddingMask.to(x.device()).ne(0).view({batch, 1, 1, time}));
-  }
-  scores = scores.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest());
-  const at::Tensor probabilities = at::softmax(scores, -1).to(x.scalar_type());
-
   const at::Tensor context =
-      at::matmul(probabilities, v).transpose(1, 2).reshape({batch, time, shape.numHeads * shape.headDim});
+      causalAttention(q, k, v, scale, paddingMask).transpose(1, 2).reshape({batch, time, shape.numHeads * shape.headDim});
   return applyLinear(context, weights.o, weights.oBias);
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bridge/core/error.h"
+#include "harness/model/attention_core.h"
 #include "harness/model/linear.h"
 #include "harness/model/mamba_mixer.h"
 #include "harness/model/mlp.h"
@@ -74,10 +75,6 @@ at::Tensor megatronAttention(const std::vector<MegatronAttentionShard>& shards, 
   const int64_t dh = d.headDim;
   const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
 
-  at::Tensor allowed = at::ones({time, time}, xn.options().dtype(at::kBool)).tril().view({1, 1, time, time});
-  if (paddingMask.defined()) {
-    allowed = allowed.logical_and(paddingMask.to(xn.device()).ne(0).view({batch, 1, 1, time}));
-  }
   return allReduceSum(shards, [&](const MegatronAttentionShard& shard) {
     // linear_qkv output viewed per query group: [ (np/ng)*dh query | dh key | dh value ].
     const at::Tensor mixed = applyLinear(xn, shard.qkv).view({batch, time, groups, (perGroup + 2) * dh});
@@ -85,10 +82,8 @@ at::Tensor megatronAttention(const std::vector<MegatronAttentionShard>& shards, 
     const at::Tensor k = mixed.narrow(-1, perGroup * dh, dh).transpose(1, 2).repeat_interleave(perGroup, 1);
     const at::Tensor v = mixed.narrow(-1, (perGroup + 1) * dh, dh).transpose(1, 2).repeat_interleave(perGroup, 1);
 
-    at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-1, -2)) * scale;
-    scores = scores.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest());
-    const at::Tensor probabilities = at::softmax(scores, -1).to(xn.scalar_type());
-    const at::Tensor context = at::matmul(probabilities, v).transpose(1, 2).reshape({batch, time, heads * dh});
+    const at::Tensor context =
+        causalAttention(q, k, v, scale, paddingMask).transpose(1, 2).reshape({batch, time, heads * dh});
     return applyLinear(context, shard.proj);  // row parallel: partial over this rank's heads
   });
 }
