@@ -1,5 +1,6 @@
 #include "bridge/io/path_safety.h"
 
+#include <optional>
 #include <system_error>
 
 #include "bridge/core/error.h"
@@ -30,6 +31,20 @@ bool isWithin(const fs::path& inner, const fs::path& outer) {
   return true;
 }
 
+// The Hugging Face hub cache keeps a revision as models--ORG--NAME/snapshots/REV/ whose files are
+// symlinks into models--ORG--NAME/blobs/. For such a directory that blobs folder is the one other
+// place a file may resolve to; for any other directory there is none.
+std::optional<fs::path> hubCacheBlobs(const fs::path& canonicalDir) {
+  const fs::path snapshots = canonicalDir.parent_path();
+  if (snapshots.filename() != "snapshots") return std::nullopt;
+  const fs::path repo = snapshots.parent_path();
+  if (repo.filename().string().rfind("models--", 0) != 0) return std::nullopt;
+  std::error_code error;
+  const fs::path blobs = fs::canonical(repo / "blobs", error);
+  if (error || !isWithin(blobs, repo)) return std::nullopt;
+  return blobs;
+}
+
 }  // namespace
 
 fs::path resolveInside(const fs::path& dir, const std::string& relative, const std::string& source) {
@@ -48,9 +63,13 @@ fs::path resolveInside(const fs::path& dir, const std::string& relative, const s
   if (error) badInput(source + ": cannot resolve '" + relative + "': " + error.message());
   const fs::path root = fs::canonical(dir, error);
   if (error) badInput(source + ": cannot resolve directory " + dir.string() + ": " + error.message());
-  if (!isWithin(resolved, root))
-    badInput(source + ": '" + relative + "' resolves to " + resolved.string() + ", outside " +
-             root.string() + " (symlink leading out of the checkpoint)");
+  if (!isWithin(resolved, root)) {
+    const std::optional<fs::path> blobs = hubCacheBlobs(root);
+    if (!blobs || !isWithin(resolved, *blobs))
+      badInput(source + ": '" + relative + "' resolves to " + resolved.string() + ", outside " +
+               root.string() + (blobs ? " and its hub cache " + blobs->string() : std::string()) +
+               " (symlink leading out of the checkpoint)");
+  }
   if (!fs::is_regular_file(resolved))
     badInput(source + ": '" + relative + "' is not a regular file");
   return joined;
