@@ -2,16 +2,17 @@
 
 #include <algorithm>
 #include <deque>
-#include <fstream>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "bridge/config/megatron_args.h"
 #include "bridge/config/provider_config.h"
 #include "bridge/config/translate.h"
+#include "bridge/convert/conversion_record.h"
 #include "bridge/convert/execute.h"
+#include "bridge/convert/json_file.h"
+#include "bridge/convert/legacy_checkpoint_source.h"
 #include "bridge/core/error.h"
 #include "bridge/io/atomic_output.h"
 #include "bridge/io/hf_checkpoint.h"
@@ -28,62 +29,6 @@ namespace {
 int workerCount(int requested) {
   if (requested > 0) return requested;
   return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
-}
-
-// ---- layout <-> JSON ----------------------------------------------------------------------
-
-Json layoutToJson(const Layout& l) {
-  Json j;
-  j["tp"] = l.tp;
-  j["pp"] = l.pp;
-  j["ep"] = l.ep;
-  j["etp"] = l.etp;
-  j["naming"] = l.naming == mapping::Naming::TransformerEngine ? "te" : "local";
-  j["conv1d_naming"] = l.conv1d == mapping::Conv1dNaming::Current ? "new" : "legacy";
-  j["experts"] = l.expertStorage() == mapping::ExpertStorage::Grouped ? "grouped" : "sequential";
-  j["pad_vocab"] = l.padVocab;
-  j["make_vocab_size_divisible_by"] = l.vocabDivisibleBy;
-  j["a_log_d_fp32"] = l.aLogDFp32;
-  j["pipeline_layout"] = l.pipelinePattern;
-  return j;
-}
-
-Layout layoutFromJson(const Json& j, const std::string& source) {
-  try {
-    Layout l;
-    l.tp = j.at("tp").get<int64_t>();
-    l.pp = j.at("pp").get<int64_t>();
-    l.ep = j.at("ep").get<int64_t>();
-    l.etp = j.at("etp").get<int64_t>();
-    l.naming = j.at("naming").get<std::string>() == "local" ? mapping::Naming::Local : mapping::Naming::TransformerEngine;
-    l.conv1d = j.at("conv1d_naming").get<std::string>() == "legacy" ? mapping::Conv1dNaming::Legacy
-                                                                   : mapping::Conv1dNaming::Current;
-    l.experts = j.at("experts").get<std::string>() == "sequential" ? mapping::ExpertStorage::Sequential
-                                                                   : mapping::ExpertStorage::Grouped;
-    l.padVocab = j.at("pad_vocab").get<bool>();
-    l.vocabDivisibleBy = j.at("make_vocab_size_divisible_by").get<int64_t>();
-    l.aLogDFp32 = j.at("a_log_d_fp32").get<bool>();
-    l.pipelinePattern = j.value("pipeline_layout", std::string());
-    return l;
-  } catch (const nlohmann::json::exception& error) {
-    badInput(source + ": malformed \"layout\": " + error.what());
-  }
-}
-
-Json readJsonFile(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) badInput(path.string() + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    badInput(path.string() + ": not valid JSON: " + error.what());
-  }
-}
-
-void writeJsonFile(const fs::path& path, const Json& json) {
-  std::ofstream out(path);
-  out << json.dump(2) << "\n";
-  if (!out) fail(ErrorKind::Io, path.string() + ": write failed");
 }
 
 void copyFiles(const fs::path& fromDir, const std::vector<io::ExtraFile>& files, const fs::path& toDir) {
@@ -185,7 +130,7 @@ ConversionSummary convertHfToMegatron(const HfToMegatronOptions& options) {
   Json record;
   record["format"] = "nhbridge-megatron-legacy";
   record["version"] = 1;
-  record["layout"] = layoutToJson(plan.layout);
+  record["layout"] = layoutToRecord(plan.layout);
   record["padded_vocab_size"] = plan.megatronVocab;
   Json dtypes = Json::object();
   for (const auto& [name, dtype] : imported.castSources) dtypes[name] = std::string(shortName(dtype));
@@ -199,41 +144,6 @@ ConversionSummary convertHfToMegatron(const HfToMegatronOptions& options) {
 }
 
 namespace {
-
-class LegacyCheckpointSource : public MegatronShardSource {
- public:
-  explicit LegacyCheckpointSource(const io::MegatronLegacyCheckpoint& checkpoint) : checkpoint_(checkpoint) {}
-
-  bool hasRank(const Rank& rank) const override { return fs::exists(checkpoint_.rankFilePath(id(rank))); }
-  std::vector<std::string> keys(const Rank& rank) const override {
-    std::vector<std::string> out;
-    const io::MegatronRankState& state = load(rank);
-    for (const io::StateDictEntry& entry : state.entries()) out.push_back(entry.key);
-    for (const std::string& key : state.otherKeys()) out.push_back(key);
-    return out;
-  }
-  std::optional<TensorView> find(const Rank& rank, const std::string& key) const override {
-    const io::StateDictEntry* entry = load(rank).find(key);
-    if (entry == nullptr || entry->isNone()) return std::nullopt;
-    return *entry->tensor;
-  }
-  std::string describe(const Rank& rank) const override { return checkpoint_.rankFilePath(id(rank)).string(); }
-
- private:
-  static io::MegatronRankId id(const Rank& rank) {
-    return {static_cast<int>(rank.tp), static_cast<int>(rank.pp), static_cast<int>(rank.ep)};
-  }
-  const io::MegatronRankState& load(const Rank& rank) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = loaded_.find(rank);
-    if (it == loaded_.end()) it = loaded_.emplace(rank, checkpoint_.loadRank(id(rank))).first;
-    return it->second;
-  }
-
-  const io::MegatronLegacyCheckpoint& checkpoint_;
-  mutable std::mutex mutex_;
-  mutable std::map<Rank, io::MegatronRankState> loaded_;  // mapped files, views stay valid
-};
 
 // Hands tensors to the sharded writer in its order, holding early arrivals until their turn.
 class OrderedShardSink : public HfTensorSink {
@@ -288,18 +198,13 @@ MegatronDescription describeFromRecord(const fs::path& recordPath) {
   if (!record.contains("hf_config") || !record.contains("layout")) {
     badInput(recordPath.string() + ": missing \"hf_config\" or \"layout\"");
   }
-  out.layout = layoutFromJson(record["layout"], recordPath.string());
-  out.layout.paddedVocab = record.value("padded_vocab_size", int64_t{0});
+  out.layout = layoutFromRecord(record["layout"], recordPath.string());
+  out.layout.paddedVocab = paddedVocabFromRecord(record, recordPath.string()).value_or(0);
   const config::HfConfig hfConfig = config::parseHfConfig(record["hf_config"], recordPath.string() + " hf_config");
   out.dims = mapping::dimsFromHfConfig(hfConfig, recordPath.string());
   out.provider = config::hfToProvider(hfConfig);
   out.storedHfConfig = record["hf_config"];
-  const Json recordedDTypes = record.value("hf_dtypes", Json::object());
-  for (const auto& [name, value] : recordedDTypes.items()) {
-    auto dtype = dtypeFromUserName(value.get<std::string>());
-    if (!dtype) badInput(recordPath.string() + ": hf_dtypes." + name + ": unknown dtype");
-    out.restore.emplace(name, *dtype);
-  }
+  out.restore = hfDTypesFromRecord(record, recordPath.string());
   return out;
 }
 

@@ -1,8 +1,7 @@
 #include "bridge/verify/config_checks.h"
 
-#include <fstream>
-
 #include "bridge/convert/checkpoint_convert.h"
+#include "bridge/convert/json_file.h"
 #include "bridge/config/provider_config.h"
 #include "bridge/config/translate.h"
 #include "bridge/core/error.h"
@@ -13,26 +12,10 @@ using config::Json;
 
 namespace {
 
-Check makeCheck(const std::string& id, const std::string& name) {
-  Check check;
-  check.id = id;
-  check.category = CheckCategory::Config;
-  check.name = name;
-  return check;
-}
+Check makeCheck(const std::string& id, const std::string& name) { return newCheck(CheckCategory::Config, id, name); }
 
 std::string describe(const config::ConfigDifference& d) {
   return d.hfKey + " " + d.before.dump() + " -> " + d.after.dump() + " (" + config::differenceKindName(d.kind) + ")";
-}
-
-Json readJson(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) badInput(path.string() + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    badInput(path.string() + ": not valid JSON: " + error.what());
-  }
 }
 
 }  // namespace
@@ -100,7 +83,7 @@ Check megatronConfigCheck(const config::HfConfig& hf, const fs::path& megatronDi
   }
   std::vector<std::string> problems;
   if (fs::exists(recordPath)) {
-    const Json record = readJson(recordPath);
+    const Json record = convert::readJsonFile(recordPath);
     if (!record.contains("hf_config")) {
       problems.push_back(recordPath.string() + ": no \"hf_config\"");
     } else {
@@ -112,7 +95,7 @@ Check megatronConfigCheck(const config::HfConfig& hf, const fs::path& megatronDi
     }
   }
   if (fs::exists(providerPath)) {
-    const Json stored = readJson(providerPath);
+    const Json stored = convert::readJsonFile(providerPath);
     const Json expected = config::providerToJson(config::hfToProvider(hf));
     Json fields = Json::array();
     for (const auto& [key, value] : expected.items()) {

@@ -121,6 +121,15 @@ struct Check {
   std::vector<Series> series;     // chart data (optional)
 };
 
+// A check with its identity set and no verdict yet (Skip).
+inline Check newCheck(CheckCategory category, std::string id, std::string name) {
+  Check check;
+  check.id = std::move(id);
+  check.category = category;
+  check.name = std::move(name);
+  return check;
+}
+
 struct Layout {
   int tp = 1, pp = 1, ep = 1, etp = 1;
 };

@@ -1,8 +1,7 @@
 #include "bridge/verify/static_checks.h"
 
-#include <fstream>
-
 #include "bridge/convert/checkpoint_convert.h"
+#include "bridge/convert/json_file.h"
 #include "bridge/core/error.h"
 #include "bridge/io/hf_checkpoint.h"
 #include "bridge/verify/config_checks.h"
@@ -19,16 +18,6 @@ void append(std::vector<Check>& to, std::vector<Check> from) {
   for (Check& check : from) to.push_back(std::move(check));
 }
 
-Json readJson(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) badInput(path.string() + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    badInput(path.string() + ": not valid JSON: " + error.what());
-  }
-}
-
 }  // namespace
 
 std::vector<Check> runStaticChecks(const StaticCheckOptions& options) {
@@ -39,7 +28,7 @@ std::vector<Check> runStaticChecks(const StaticCheckOptions& options) {
   if (options.exportedHf) {
     // The exported config.json is read as plain JSON first: a changed field must become a failed
     // check, not a refusal to open the checkpoint.
-    const Json exportedConfig = readJson(*options.exportedHf / "config.json");
+    const Json exportedConfig = convert::readJsonFile(*options.exportedHf / "config.json");
     exported.emplace(io::HfCheckpoint::open(*options.exportedHf));
     append(checks, weightChecks(compareHfCheckpoints(source.tensors(), exported->tensors()), options.thresholds.weights));
     checks.push_back(configRoundTripCheck(source.config()));

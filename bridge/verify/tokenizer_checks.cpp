@@ -16,19 +16,28 @@ using tokenizer::SpecialRole;
 
 namespace {
 
-Check makeCheck(const std::string& id, const std::string& name) {
-  Check check;
-  check.id = id;
-  check.category = CheckCategory::Tokenizer;
-  check.name = name;
-  return check;
-}
+Check makeCheck(const std::string& id, const std::string& name) { return newCheck(CheckCategory::Tokenizer, id, name); }
 
 std::string joinLines(const std::vector<std::string>& lines, std::size_t limit = 6) {
   std::string out;
   for (std::size_t i = 0; i < lines.size() && i < limit; ++i) out += (i ? "; " : "") + lines[i];
   if (lines.size() > limit) out += "; ... (" + std::to_string(lines.size()) + " in all)";
   return out;
+}
+
+// Fails with the failures, else warns with the warnings, else passes with `passMessage`.
+void judge(Check& check, const std::vector<std::string>& failures, const std::vector<std::string>& warnings,
+           const std::string& passMessage) {
+  if (!failures.empty()) {
+    check.verdict = Verdict::Fail;
+    check.message = joinLines(failures);
+  } else if (!warnings.empty()) {
+    check.verdict = Verdict::Warn;
+    check.message = joinLines(warnings);
+  } else {
+    check.verdict = Verdict::Pass;
+    check.message = passMessage;
+  }
 }
 
 struct ParsedTokenizer {
@@ -84,16 +93,7 @@ Check filesCheck(const fs::path& sourceDir, const fs::path& exportedDir) {
   check.details["files"] = list;
   check.metrics.set("files_compared_count", static_cast<double>(files.size()));
   check.metrics.set("files_failed_count", static_cast<double>(failures.size()));
-  if (!failures.empty()) {
-    check.verdict = Verdict::Fail;
-    check.message = joinLines(failures);
-  } else if (!warnings.empty()) {
-    check.verdict = Verdict::Warn;
-    check.message = joinLines(warnings);
-  } else {
-    check.verdict = Verdict::Pass;
-    check.message = std::to_string(identical) + " files byte-identical";
-  }
+  judge(check, failures, warnings, std::to_string(identical) + " files byte-identical");
   return check;
 }
 
@@ -219,17 +219,9 @@ Check specialIdsCheck(const fs::path& sourceDir, const fs::path& checkedDir, con
   check.metrics.set("declarations_count", static_cast<double>(checkedTable.declarations.size()));
   check.metrics.set("disagreement_count", static_cast<double>(checkedDisagreements.size()));
   check.metrics.set("out_of_vocab_count", static_cast<double>(outOfVocab.size()));
-  if (!failures.empty()) {
-    check.verdict = Verdict::Fail;
-    check.message = joinLines(failures);
-  } else if (!warnings.empty()) {
-    check.verdict = Verdict::Warn;
-    check.message = joinLines(warnings);
-  } else {
-    check.verdict = Verdict::Pass;
-    check.message = std::to_string(checkedTable.declarations.size()) +
-                    " declarations of bos/eos/pad/unk agree and are in the vocabulary";
-  }
+  judge(check, failures, warnings,
+        std::to_string(checkedTable.declarations.size()) +
+            " declarations of bos/eos/pad/unk agree and are in the vocabulary");
   return check;
 }
 
@@ -261,13 +253,7 @@ Check vocabFitsCheck(const ParsedTokenizer& checkedTok, const io::HfCheckpoint& 
   if (vocab > configVocab)
     failures.push_back(checkedTok.json->source + " has " + std::to_string(vocab) + " tokens but " +
                        model.config().source + " vocab_size is " + std::to_string(configVocab));
-  if (failures.empty()) {
-    check.verdict = Verdict::Pass;
-    check.message = std::to_string(vocab) + " tokens <= " + std::to_string(configVocab) + " embedding rows";
-  } else {
-    check.verdict = Verdict::Fail;
-    check.message = joinLines(failures);
-  }
+  judge(check, failures, {}, std::to_string(vocab) + " tokens <= " + std::to_string(configVocab) + " embedding rows");
   return check;
 }
 
@@ -335,15 +321,10 @@ Check megatronVocabCheck(int64_t hfVocab, int64_t tokenizerVocab, const Megatron
     failures.push_back("vocab padding off but the Megatron vocab is " + std::to_string(m.paddedVocab) +
                        " rows, HF vocab_size " + std::to_string(hfVocab));
   }
-  if (failures.empty()) {
-    check.verdict = Verdict::Pass;
-    check.message = "Megatron vocab " + std::to_string(m.paddedVocab) + " rows" +
-                    (m.padVocab ? " (padded to a multiple of " + std::to_string(m.vocabDivisibleBy * m.tp) + ")"
-                                : std::string(" (unpadded)"));
-  } else {
-    check.verdict = Verdict::Fail;
-    check.message = joinLines(failures);
-  }
+  judge(check, failures, {},
+        "Megatron vocab " + std::to_string(m.paddedVocab) + " rows" +
+            (m.padVocab ? " (padded to a multiple of " + std::to_string(m.vocabDivisibleBy * m.tp) + ")"
+                        : std::string(" (unpadded)")));
   return check;
 }
 

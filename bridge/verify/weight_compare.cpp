@@ -1,14 +1,16 @@
 #include "bridge/verify/weight_compare.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include "bridge/convert/checkpoint_convert.h"
+#include "bridge/convert/conversion_record.h"
 #include "bridge/convert/execute.h"
+#include "bridge/convert/json_file.h"
+#include "bridge/convert/legacy_checkpoint_source.h"
 #include "bridge/convert/plan.h"
 #include "bridge/core/error.h"
 #include "bridge/io/hf_checkpoint.h"
@@ -73,51 +75,6 @@ WeightComparison compareHfCheckpoints(const io::SafetensorsCheckpoint& source, c
 
 namespace {
 
-Json readJson(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) badInput(path.string() + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    badInput(path.string() + ": not valid JSON: " + error.what());
-  }
-}
-
-template <class T>
-T field(const Json& object, const char* key, const std::string& source) {
-  if (!object.contains(key)) badInput(source + ": missing \"" + key + "\"");
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception& error) {
-    badInput(source + ": \"" + key + "\": " + error.what());
-  }
-}
-
-// The layout written by convertHfToMegatron into nhbridge_conversion.json ("layout" object).
-convert::Layout layoutFromRecord(const Json& j, const std::string& source) {
-  const std::string where = source + " layout";
-  convert::Layout l;
-  l.tp = field<int64_t>(j, "tp", where);
-  l.pp = field<int64_t>(j, "pp", where);
-  l.ep = field<int64_t>(j, "ep", where);
-  l.etp = j.contains("etp") ? field<int64_t>(j, "etp", where) : 1;
-  if (j.contains("naming"))
-    l.naming = field<std::string>(j, "naming", where) == "local" ? mapping::Naming::Local
-                                                                 : mapping::Naming::TransformerEngine;
-  if (j.contains("conv1d_naming"))
-    l.conv1d = field<std::string>(j, "conv1d_naming", where) == "legacy" ? mapping::Conv1dNaming::Legacy
-                                                                         : mapping::Conv1dNaming::Current;
-  if (j.contains("experts"))
-    l.experts = field<std::string>(j, "experts", where) == "sequential" ? mapping::ExpertStorage::Sequential
-                                                                        : mapping::ExpertStorage::Grouped;
-  if (j.contains("pad_vocab")) l.padVocab = field<bool>(j, "pad_vocab", where);
-  if (j.contains("make_vocab_size_divisible_by"))
-    l.vocabDivisibleBy = field<int64_t>(j, "make_vocab_size_divisible_by", where);
-  if (j.contains("a_log_d_fp32")) l.aLogDFp32 = field<bool>(j, "a_log_d_fp32", where);
-  if (j.contains("pipeline_layout")) l.pipelinePattern = field<std::string>(j, "pipeline_layout", where);
-  return l;
-}
-
 struct MegatronSide {
   convert::Layout layout;
   MegatronSideInfo info;
@@ -129,19 +86,12 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
   MegatronSide side;
   const fs::path recordPath = megatronDir / convert::kConversionRecordName;
   if (fs::exists(recordPath)) {
-    const Json record = readJson(recordPath);
+    const Json record = convert::readJsonFile(recordPath);
     if (!record.contains("layout")) badInput(recordPath.string() + ": missing \"layout\"");
-    side.layout = layoutFromRecord(record["layout"], recordPath.string());
+    side.layout = convert::layoutFromRecord(record["layout"], recordPath.string());
     side.info.fromRecord = true;
-    side.info.paddedVocab = record.contains("padded_vocab_size")
-                                ? field<int64_t>(record, "padded_vocab_size", recordPath.string())
-                                : hfVocab;
-    const Json hfDTypes = record.value("hf_dtypes", Json::object());  // named: items() must not outlive it
-    for (const auto& [name, value] : hfDTypes.items()) {
-      const auto dtype = value.is_string() ? dtypeFromUserName(value.get<std::string>()) : std::nullopt;
-      if (!dtype) badInput(recordPath.string() + ": hf_dtypes." + name + ": unknown dtype " + value.dump());
-      side.restoreDTypes.emplace(name, *dtype);
-    }
+    side.info.paddedVocab = convert::paddedVocabFromRecord(record, recordPath.string()).value_or(hfVocab);
+    side.restoreDTypes = convert::hfDTypesFromRecord(record, recordPath.string());
   } else {
     // A checkpoint from elsewhere: sizes from the rank directories, padding from the args.
     const Json& args = checkpoint.args();
@@ -166,43 +116,6 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
   side.info.padVocab = side.layout.padVocab;
   return side;
 }
-
-class LegacyRankSource : public convert::MegatronShardSource {
- public:
-  explicit LegacyRankSource(const io::MegatronLegacyCheckpoint& checkpoint) : checkpoint_(checkpoint) {}
-
-  bool hasRank(const convert::Rank& rank) const override { return fs::exists(checkpoint_.rankFilePath(id(rank))); }
-  std::vector<std::string> keys(const convert::Rank& rank) const override {
-    std::vector<std::string> out;
-    const io::MegatronRankState& state = load(rank);
-    for (const io::StateDictEntry& entry : state.entries()) out.push_back(entry.key);
-    for (const std::string& key : state.otherKeys()) out.push_back(key);
-    return out;
-  }
-  std::optional<TensorView> find(const convert::Rank& rank, const std::string& key) const override {
-    const io::StateDictEntry* entry = load(rank).find(key);
-    if (entry == nullptr || entry->isNone()) return std::nullopt;
-    return *entry->tensor;
-  }
-  std::string describe(const convert::Rank& rank) const override {
-    return checkpoint_.rankFilePath(id(rank)).string();
-  }
-
- private:
-  static io::MegatronRankId id(const convert::Rank& rank) {
-    return {static_cast<int>(rank.tp), static_cast<int>(rank.pp), static_cast<int>(rank.ep)};
-  }
-  const io::MegatronRankState& load(const convert::Rank& rank) const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = loaded_.find(rank);
-    if (it == loaded_.end()) it = loaded_.emplace(rank, checkpoint_.loadRank(id(rank))).first;
-    return it->second;
-  }
-
-  const io::MegatronLegacyCheckpoint& checkpoint_;
-  mutable std::mutex mutex_;
-  mutable std::map<convert::Rank, io::MegatronRankState> loaded_;
-};
 
 // Compares each gathered HF tensor with the HF checkpoint's as it arrives, then lets it go.
 class ComparingSink : public convert::HfTensorSink {
@@ -263,7 +176,7 @@ WeightComparison compareMegatronWithHf(const fs::path& hfDir, const fs::path& me
     return result;
   }
 
-  LegacyRankSource source(checkpoint);
+  convert::LegacyCheckpointSource source(checkpoint);
   ComparingSink sink(hf.tensors(), result);
   convert::ExportOptions options;
   options.threads = 1;
@@ -318,13 +231,7 @@ bool withinUlpBudget(const TensorDifference& d, const WeightLimits& limits) {
   return !limits.bitwise && d.status == TensorStatus::ValuesDiffer && d.ulpMeasured && d.maxUlp <= limits.maxUlp;
 }
 
-Check makeCheck(const std::string& id, const std::string& name) {
-  Check check;
-  check.id = id;
-  check.category = CheckCategory::Weights;
-  check.name = name;
-  return check;
-}
+Check makeCheck(const std::string& id, const std::string& name) { return newCheck(CheckCategory::Weights, id, name); }
 
 Check tensorCheck(const TensorDifference& d, const WeightLimits& limits, const WeightComparison& c) {
   Check check = makeCheck("weights.tensor." + d.name, d.name);

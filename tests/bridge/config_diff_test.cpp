@@ -6,22 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "bridge/config/translate.h"
+#include "support/config_files.h"
 #include "support/test_support.h"
 
 namespace nhb::config {
 namespace {
 
-const char* const kAllFixtures[] = {
-    "nemotron-h-4b-base-8k",          "nemotron-h-8b-base-8k",
-    "nemotron-h-47b-base-8k",         "nemotron-h-56b-base-8k",
-    "nvidia-nemotron-nano-9b-v2",     "nvidia-nemotron-nano-12b-v2",
-    "nvidia-nemotron-3-nano-4b-bf16", "nvidia-nemotron-3-nano-30b-a3b-bf16",
-    "nvidia-nemotron-3.5-lightning-30b-a3b-bf16", "nvidia-nemotron-3-super-120b-a12b-bf16",
-};
-
-HfConfig loadFixture(const std::string& name) {
-  return loadHfConfig(testing::sourceDir() / "fixtures" / "configs" / (name + ".json"));
-}
+using nhb::testing::kPublishedConfigs;
+using nhb::testing::loadPublishedConfig;
 
 const ConfigDifference* find(const std::vector<ConfigDifference>& diff, const std::string& key) {
   for (const auto& d : diff) {
@@ -41,8 +33,8 @@ std::string describe(const std::vector<ConfigDifference>& diff) {
 }
 
 TEST(RoundTripDiff, WithoutReferenceOnlyDocumentedDifferences) {
-  for (const char* name : kAllFixtures) {
-    auto diff = diffRoundTrip(loadFixture(name), /*withReference=*/false);
+  for (const char* name : kPublishedConfigs) {
+    auto diff = diffRoundTrip(loadPublishedConfig(name), /*withReference=*/false);
     EXPECT_TRUE(onlyDocumentedDifferences(diff)) << name << ":\n" << describe(diff);
     for (const auto& d : diff) {
       if (d.kind == DifferenceKind::ValueChanged) EXPECT_EQ(d.hfKey, "auto_map") << name;  // the only rewrite
@@ -52,8 +44,8 @@ TEST(RoundTripDiff, WithoutReferenceOnlyDocumentedDifferences) {
 }
 
 TEST(RoundTripDiff, WithReferenceNothingChanges) {
-  for (const char* name : kAllFixtures) {
-    auto diff = diffRoundTrip(loadFixture(name), /*withReference=*/true);
+  for (const char* name : kPublishedConfigs) {
+    auto diff = diffRoundTrip(loadPublishedConfig(name), /*withReference=*/true);
     for (const auto& d : diff) {
       EXPECT_FALSE(isChange(d.kind)) << name << ": " << d.hfKey << " " << differenceKindName(d.kind);
     }
@@ -61,7 +53,7 @@ TEST(RoundTripDiff, WithReferenceNothingChanges) {
 }
 
 TEST(RoundTripDiff, ClassifiesThe8BConfigByHand) {
-  auto diff = diffRoundTrip(loadFixture("nemotron-h-8b-base-8k"), false);
+  auto diff = diffRoundTrip(loadPublishedConfig("nemotron-h-8b-base-8k"), false);
   const ConfigDifference* d = find(diff, "num_key_value_heads");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->kind, DifferenceKind::Renamed);
@@ -98,7 +90,7 @@ TEST(RoundTripDiff, ClassifiesThe8BConfigByHand) {
 }
 
 TEST(RoundTripDiff, WithReferenceUncarriedKeysComeFromTheReference) {
-  auto diff = diffRoundTrip(loadFixture("nvidia-nemotron-3-super-120b-a12b-bf16"), true);
+  auto diff = diffRoundTrip(loadPublishedConfig("nvidia-nemotron-3-super-120b-a12b-bf16"), true);
   const ConfigDifference* d = find(diff, "time_step_min");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->kind, DifferenceKind::FromReference);

@@ -10,40 +10,20 @@
 
 #include "bridge/config/json_read.h"
 #include "bridge/core/error.h"
+#include "support/config_files.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::config {
 namespace {
 
+using nhb::testing::badInputMessage;
+using nhb::testing::publishedConfigPath;
+using nhb::testing::smallDenseConfig;
 using ::testing::HasSubstr;
 
-std::filesystem::path fixture(const std::string& name) {
-  return testing::sourceDir() / "fixtures" / "configs" / (name + ".json");
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a BadInput error";
-  return "";
-}
-
-// A minimal valid dense config to mutate in the error tests.
-Json smallDense() {
-  return Json::parse(R"({
-    "hybrid_override_pattern": "M*-M", "num_hidden_layers": 4, "hidden_size": 64,
-    "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
-    "mamba_num_heads": 8, "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16, "vocab_size": 256
-  })");
-}
-
 TEST(HfConfig, Nemotron8BFromItsPublishedConfig) {
-  HfConfig c = loadHfConfig(fixture("nemotron-h-8b-base-8k"));
+  HfConfig c = loadHfConfig(publishedConfigPath("nemotron-h-8b-base-8k"));
   EXPECT_EQ(c.pattern, "M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M*-M-M-M-M-M-");
   EXPECT_EQ(c.numHiddenLayers, 52);
   EXPECT_EQ(c.hiddenSize, 4096);
@@ -64,7 +44,7 @@ TEST(HfConfig, Nemotron8BFromItsPublishedConfig) {
 }
 
 TEST(HfConfig, Nano9BHeadDimIsNotHiddenOverHeads) {
-  HfConfig c = loadHfConfig(fixture("nvidia-nemotron-nano-9b-v2"));
+  HfConfig c = loadHfConfig(publishedConfigPath("nvidia-nemotron-nano-9b-v2"));
   EXPECT_EQ(c.hiddenSize, 4480);
   EXPECT_EQ(c.numAttentionHeads, 40);
   EXPECT_EQ(c.headDim, 128);  // not 4480/40 = 112
@@ -72,7 +52,7 @@ TEST(HfConfig, Nano9BHeadDimIsNotHiddenOverHeads) {
 }
 
 TEST(HfConfig, Nano30BMoeFields) {
-  HfConfig c = loadHfConfig(fixture("nvidia-nemotron-3-nano-30b-a3b-bf16"));
+  HfConfig c = loadHfConfig(publishedConfigPath("nvidia-nemotron-3-nano-30b-a3b-bf16"));
   EXPECT_TRUE(c.hasMoe());
   EXPECT_EQ(c.nRoutedExperts, 128);
   EXPECT_EQ(c.numExpertsPerTok, 6);
@@ -84,7 +64,7 @@ TEST(HfConfig, Nano30BMoeFields) {
 }
 
 TEST(HfConfig, SuperLatentMoeAndMtp) {
-  HfConfig c = loadHfConfig(fixture("nvidia-nemotron-3-super-120b-a12b-bf16"));
+  HfConfig c = loadHfConfig(publishedConfigPath("nvidia-nemotron-3-super-120b-a12b-bf16"));
   EXPECT_EQ(c.numHiddenLayers, 88);
   ASSERT_TRUE(c.moeLatentSize.has_value());
   EXPECT_EQ(*c.moeLatentSize, 1024);
@@ -97,7 +77,7 @@ TEST(HfConfig, SuperLatentMoeAndMtp) {
 }
 
 TEST(HfConfig, LightningMtpWithNullLatent) {
-  HfConfig c = loadHfConfig(fixture("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"));
+  HfConfig c = loadHfConfig(publishedConfigPath("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"));
   EXPECT_TRUE(c.hasMtp());
   EXPECT_EQ(c.mtpPattern, "*E");
   EXPECT_FALSE(c.moeLatentSize.has_value());
@@ -118,7 +98,7 @@ TEST(HfConfig, EveryPublishedConfigParsesWithTheDocumentedLayerCounts) {
       {"nvidia-nemotron-3-super-120b-a12b-bf16", 88, 40, 8, 0, 40},
   };
   for (const Row& row : rows) {
-    HfConfig c = loadHfConfig(fixture(row.file));
+    HfConfig c = loadHfConfig(publishedConfigPath(row.file));
     auto count = [&](char s) { return static_cast<int64_t>(std::count(c.pattern.begin(), c.pattern.end(), s)); };
     EXPECT_EQ(c.numHiddenLayers, row.layers) << row.file;
     EXPECT_EQ(count('M'), row.m) << row.file;
@@ -129,7 +109,7 @@ TEST(HfConfig, EveryPublishedConfigParsesWithTheDocumentedLayerCounts) {
 }
 
 TEST(HfConfig, LayersBlockTypeListInTransformersNaming) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("hybrid_override_pattern");
   j["layers_block_type"] = {"linear_attention", "full_attention", "mlp", "linear_attention"};
   HfConfig c = parseHfConfig(j, "list.json");
@@ -137,7 +117,7 @@ TEST(HfConfig, LayersBlockTypeListInTransformersNaming) {
 }
 
 TEST(HfConfig, LayersBlockTypeListInRemoteCodeNamingWithMtpList) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("hybrid_override_pattern");
   j["layers_block_type"] = {"mamba", "attention", "moe", "mamba"};
   j["n_routed_experts"] = 8;
@@ -153,14 +133,14 @@ TEST(HfConfig, LayersBlockTypeListInRemoteCodeNamingWithMtpList) {
 }
 
 TEST(HfConfig, LayerTypesAlias) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("hybrid_override_pattern");
   j["layer_types"] = {"mamba", "attention", "mlp", "mamba"};
   EXPECT_EQ(parseHfConfig(j, "alias.json").pattern, "M*-M");
 }
 
 TEST(HfConfig, LegacyKeysAreAccepted) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("n_groups");
   j.erase("head_dim");
   j["mamba_n_groups"] = 4;
@@ -181,7 +161,7 @@ TEST(HfConfig, LegacyKeysAreAccepted) {
 }
 
 TEST(HfConfig, NormEpsAliasAndHeadDimFallback) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("head_dim");
   j["norm_eps"] = 1e-6;
   HfConfig c = parseHfConfig(j, "n.json");
@@ -190,7 +170,7 @@ TEST(HfConfig, NormEpsAliasAndHeadDimFallback) {
 }
 
 TEST(HfConfig, InfinityInTimeStepLimitIsUnderstood) {
-  std::string text = smallDense().dump();
+  std::string text = smallDenseConfig().dump();
   text.insert(1, "\"time_step_limit\": [0.0, Infinity], ");
   HfConfig c = parseHfConfig(parseConfigText(text, "ultra.json"), "ultra.json");
   EXPECT_TRUE(std::isinf(c.timeStepLimitMax));
@@ -223,7 +203,7 @@ TEST(HfConfigErrors, TopLevelMustBeAnObject) {
 }
 
 TEST(HfConfigErrors, WrongTypeNamesTheField) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["hidden_size"] = "4096";
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("t.json"));
@@ -232,7 +212,7 @@ TEST(HfConfigErrors, WrongTypeNamesTheField) {
 }
 
 TEST(HfConfigErrors, UnknownPatternSymbolNamesSymbolAndPosition) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["hybrid_override_pattern"] = "M*XM";
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("'hybrid_override_pattern'"));
@@ -241,7 +221,7 @@ TEST(HfConfigErrors, UnknownPatternSymbolNamesSymbolAndPosition) {
 }
 
 TEST(HfConfigErrors, UnknownBlockTypeNamesEntry) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("hybrid_override_pattern");
   j["layers_block_type"] = {"mamba", "attention", "dense", "mamba"};
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
@@ -250,7 +230,7 @@ TEST(HfConfigErrors, UnknownBlockTypeNamesEntry) {
 }
 
 TEST(HfConfigErrors, PatternLengthMustEqualNumHiddenLayers) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["num_hidden_layers"] = 5;
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("'num_hidden_layers'"));
@@ -258,19 +238,19 @@ TEST(HfConfigErrors, PatternLengthMustEqualNumHiddenLayers) {
 }
 
 TEST(HfConfigErrors, NoLayerLayout) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j.erase("hybrid_override_pattern");
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("no layer layout"));
 }
 
 TEST(HfConfigErrors, StringAndListDisagree) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["layers_block_type"] = {"mamba", "mamba", "mlp", "mamba"};
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("disagrees"));
 }
 
 TEST(HfConfigErrors, MtpDepthWithoutMtpPattern) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["num_nextn_predict_layers"] = 1;
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("'num_nextn_predict_layers'"));
@@ -278,7 +258,7 @@ TEST(HfConfigErrors, MtpDepthWithoutMtpPattern) {
 }
 
 TEST(HfConfigErrors, UnknownSymbolInMtpPattern) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["num_nextn_predict_layers"] = 1;
   j["mtp_hybrid_override_pattern"] = "*Q";
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
@@ -287,19 +267,19 @@ TEST(HfConfigErrors, UnknownSymbolInMtpPattern) {
 }
 
 TEST(HfConfigErrors, NegativeValue) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["num_nextn_predict_layers"] = -1;
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("must not be negative"));
 }
 
 TEST(HfConfigErrors, ZeroHiddenSize) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["hidden_size"] = 0;
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("'hidden_size': must be positive"));
 }
 
 TEST(HfConfigErrors, HeadsNotDivisibleByKvHeads) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["num_key_value_heads"] = 3;
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("'num_key_value_heads'"));
@@ -307,7 +287,7 @@ TEST(HfConfigErrors, HeadsNotDivisibleByKvHeads) {
 }
 
 TEST(HfConfigErrors, MambaHeadsNotDivisibleByGroups) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["n_groups"] = 3;
   std::string message = badInputMessage([&] { parseHfConfig(j, "t.json"); });
   EXPECT_THAT(message, HasSubstr("'n_groups'"));
@@ -315,13 +295,13 @@ TEST(HfConfigErrors, MambaHeadsNotDivisibleByGroups) {
 }
 
 TEST(HfConfigErrors, MoePatternWithoutExperts) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["hybrid_override_pattern"] = "M*EM";
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("'n_routed_experts'"));
 }
 
 TEST(HfConfigErrors, TopKAboveExpertCount) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["hybrid_override_pattern"] = "M*EM";
   j["n_routed_experts"] = 4;
   j["num_experts_per_tok"] = 6;
@@ -330,7 +310,7 @@ TEST(HfConfigErrors, TopKAboveExpertCount) {
 }
 
 TEST(HfConfigErrors, BadTimeStepLimit) {
-  Json j = smallDense();
+  Json j = smallDenseConfig();
   j["time_step_limit"] = {0.0};
   EXPECT_THAT(badInputMessage([&] { parseHfConfig(j, "t.json"); }), HasSubstr("'time_step_limit'"));
 }

@@ -10,35 +10,19 @@
 #include "bridge/config/megatron_args.h"
 #include "bridge/config/translate.h"
 #include "bridge/core/error.h"
+#include "support/config_files.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::config {
 namespace {
 
+using nhb::testing::badInputMessage;
+using nhb::testing::kPublishedConfigs;
 using ::testing::HasSubstr;
 
-const char* const kAllFixtures[] = {
-    "nemotron-h-4b-base-8k",          "nemotron-h-8b-base-8k",
-    "nemotron-h-47b-base-8k",         "nemotron-h-56b-base-8k",
-    "nvidia-nemotron-nano-9b-v2",     "nvidia-nemotron-nano-12b-v2",
-    "nvidia-nemotron-3-nano-4b-bf16", "nvidia-nemotron-3-nano-30b-a3b-bf16",
-    "nvidia-nemotron-3.5-lightning-30b-a3b-bf16", "nvidia-nemotron-3-super-120b-a12b-bf16",
-};
-
 ProviderConfig providerFor(const std::string& name) {
-  return hfToProvider(loadHfConfig(testing::sourceDir() / "fixtures" / "configs" / (name + ".json")));
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a BadInput error";
-  return "";
+  return hfToProvider(testing::loadPublishedConfig(name));
 }
 
 TEST(ProviderFields, TableCoversEveryMappingTargetOnce) {
@@ -62,7 +46,7 @@ TEST(ProviderJson, IsAFlatObjectKeyedByMegatronNames) {
 }
 
 TEST(ProviderJson, RoundTripsEveryPublishedConfig) {
-  for (const char* name : kAllFixtures) {
+  for (const char* name : kPublishedConfigs) {
     ProviderConfig p = providerFor(name);
     ProviderConfig back = providerFromJson(parseConfigText(providerToJson(p).dump(2), "m.json"), "m.json");
     EXPECT_EQ(back, p) << name;
@@ -150,7 +134,7 @@ TEST(MegatronArgs, NamesAndValuesFollowTheArgsConventions) {
 }
 
 TEST(MegatronArgs, RoundTripsEveryPublishedConfig) {
-  for (const char* name : kAllFixtures) {
+  for (const char* name : kPublishedConfigs) {
     ProviderConfig p = providerFor(name);
     EXPECT_EQ(providerFromMegatronArgs(providerToMegatronArgs(p), "args"), p) << name;
   }

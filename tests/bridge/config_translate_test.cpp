@@ -7,51 +7,30 @@
 
 #include "bridge/config/json_read.h"
 #include "bridge/core/error.h"
+#include "support/config_files.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::config {
 namespace {
 
+using nhb::testing::badInputMessage;
+using nhb::testing::kPublishedConfigs;
+using nhb::testing::loadPublishedConfig;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 
-const char* const kAllFixtures[] = {
-    "nemotron-h-4b-base-8k",          "nemotron-h-8b-base-8k",
-    "nemotron-h-47b-base-8k",         "nemotron-h-56b-base-8k",
-    "nvidia-nemotron-nano-9b-v2",     "nvidia-nemotron-nano-12b-v2",
-    "nvidia-nemotron-3-nano-4b-bf16", "nvidia-nemotron-3-nano-30b-a3b-bf16",
-    "nvidia-nemotron-3.5-lightning-30b-a3b-bf16", "nvidia-nemotron-3-super-120b-a12b-bf16",
-};
-
-HfConfig loadFixture(const std::string& name) {
-  return loadHfConfig(testing::sourceDir() / "fixtures" / "configs" / (name + ".json"));
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a BadInput error";
-  return "";
-}
-
+// The small dense config with a torch_dtype (its last key), which translation carries.
 Json smallDense() {
-  return Json::parse(R"({
-    "hybrid_override_pattern": "M*-M", "num_hidden_layers": 4, "hidden_size": 64,
-    "intermediate_size": 128, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
-    "mamba_num_heads": 8, "mamba_head_dim": 16, "n_groups": 2, "ssm_state_size": 16, "vocab_size": 256,
-    "torch_dtype": "bfloat16"
-  })");
+  Json j = testing::smallDenseConfig();
+  j["torch_dtype"] = "bfloat16";
+  return j;
 }
 
 // ---- HF -> Megatron ----
 
 TEST(HfToProvider, Nemotron8B) {
-  ProviderConfig p = hfToProvider(loadFixture("nemotron-h-8b-base-8k"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nemotron-h-8b-base-8k"));
   EXPECT_EQ(p.num_layers, 52);
   EXPECT_EQ(p.hidden_size, 4096);
   EXPECT_EQ(p.ffn_hidden_size, 21504);
@@ -101,7 +80,7 @@ TEST(HfToProvider, Nemotron8B) {
 }
 
 TEST(HfToProvider, Nemotron4BHeadDimIsNotHiddenOverHeads) {
-  ProviderConfig p = hfToProvider(loadFixture("nemotron-h-4b-base-8k"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nemotron-h-4b-base-8k"));
   EXPECT_EQ(p.hidden_size, 3072);
   EXPECT_EQ(p.kv_channels, 128);  // 3072/32 would be 96
   EXPECT_EQ(p.mamba_num_heads, 112);
@@ -109,8 +88,8 @@ TEST(HfToProvider, Nemotron4BHeadDimIsNotHiddenOverHeads) {
 }
 
 TEST(HfToProvider, Nemotron47BAnd56BStateDim) {
-  EXPECT_EQ(hfToProvider(loadFixture("nemotron-h-47b-base-8k")).mamba_state_dim, 256);
-  ProviderConfig p = hfToProvider(loadFixture("nemotron-h-56b-base-8k"));
+  EXPECT_EQ(hfToProvider(loadPublishedConfig("nemotron-h-47b-base-8k")).mamba_state_dim, 256);
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nemotron-h-56b-base-8k"));
   EXPECT_EQ(p.mamba_state_dim, 256);
   EXPECT_EQ(p.num_layers, 118);
   EXPECT_EQ(p.ffn_hidden_size, 32768);
@@ -118,7 +97,7 @@ TEST(HfToProvider, Nemotron47BAnd56BStateDim) {
 }
 
 TEST(HfToProvider, NanoV2) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-nano-9b-v2"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-nano-9b-v2"));
   EXPECT_EQ(p.hidden_size, 4480);
   EXPECT_EQ(p.ffn_hidden_size, 15680);
   EXPECT_EQ(p.num_attention_heads, 40);
@@ -128,14 +107,14 @@ TEST(HfToProvider, NanoV2) {
 }
 
 TEST(HfToProvider, Nano4BChunkSize) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3-nano-4b-bf16"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3-nano-4b-bf16"));
   EXPECT_EQ(p.mamba_chunk_size, 256);
   EXPECT_EQ(p.num_layers, 42);
   EXPECT_EQ(p.mamba_num_heads, 96);
 }
 
 TEST(HfToProvider, Nano30BMoe) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3-nano-30b-a3b-bf16"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3-nano-30b-a3b-bf16"));
   EXPECT_EQ(p.num_moe_experts, 128);
   EXPECT_EQ(p.moe_router_topk, 6);
   EXPECT_EQ(p.moe_ffn_hidden_size, 1856);
@@ -154,7 +133,7 @@ TEST(HfToProvider, Nano30BMoe) {
 }
 
 TEST(HfToProvider, SuperLatentMoeAndMtp) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3-super-120b-a12b-bf16"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3-super-120b-a12b-bf16"));
   EXPECT_EQ(p.moe_latent_size, 1024);
   EXPECT_EQ(p.num_moe_experts, 512);
   EXPECT_EQ(p.moe_router_topk, 22);
@@ -175,7 +154,7 @@ TEST(HfToProvider, SuperLatentMoeAndMtp) {
 }
 
 TEST(HfToProvider, LightningMtp) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"));
   EXPECT_EQ(p.mtp_num_layers, 1);
   EXPECT_EQ(p.mtp_hybrid_override_pattern, "*E");
   EXPECT_THAT(p.hybrid_layer_pattern, EndsWith("EME/*E"));
@@ -271,14 +250,14 @@ TEST(HfToProvider, UnsupportedDtypeIsNamed) {
 TEST(HfToProvider, PipelineSeparatorsOnRequest) {
   ToProviderOptions options;
   options.pipelineParallel = 2;
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"), options);
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3.5-lightning-30b-a3b-bf16"), options);
   HybridPattern pattern = p.pattern();
   ASSERT_EQ(pattern.segments.size(), 2u);
   EXPECT_EQ(pattern.segments[0].size(), 26u);
   EXPECT_EQ(pattern.mtp, "*E");
   EXPECT_EQ(p.num_layers, 52);
   options.pipelineParallel = 3;  // 52 layers do not divide by 3
-  EXPECT_THAT(badInputMessage([&] { hfToProvider(loadFixture("nemotron-h-8b-base-8k"), options); }),
+  EXPECT_THAT(badInputMessage([&] { hfToProvider(loadPublishedConfig("nemotron-h-8b-base-8k"), options); }),
               HasSubstr("do not split evenly"));
 }
 
@@ -364,7 +343,7 @@ TEST(ProviderToHf, MismatchedMtpPartsAreRejected) {
 }
 
 TEST(ProviderToHf, BaseFieldsAliasesAndFixedKeys) {
-  ProviderConfig p = hfToProvider(loadFixture("nvidia-nemotron-3-nano-30b-a3b-bf16"));
+  ProviderConfig p = hfToProvider(loadPublishedConfig("nvidia-nemotron-3-nano-30b-a3b-bf16"));
   Json hf = providerToHfJson(p);
   // every CONFIG_MAPPING alias is written
   EXPECT_EQ(hf["num_experts"], 128);
@@ -401,8 +380,8 @@ TEST(ProviderToHf, TokenizerKwargs) {
 // ---- round trips ----
 
 TEST(RoundTrip, WithReferenceEveryPublishedConfigComesBackExactly) {
-  for (const char* name : kAllFixtures) {
-    HfConfig hf = loadFixture(name);
+  for (const char* name : kPublishedConfigs) {
+    HfConfig hf = loadPublishedConfig(name);
     Json back = providerToHfJson(hfToProvider(hf), hf.raw);
     EXPECT_EQ(back, hf.raw) << name << "\n" << back.dump(1);
     // key order and number form too
@@ -411,7 +390,7 @@ TEST(RoundTrip, WithReferenceEveryPublishedConfigComesBackExactly) {
 }
 
 TEST(RoundTrip, WithReferenceMegatronChangesAreCarried) {
-  HfConfig hf = loadFixture("nemotron-h-8b-base-8k");
+  HfConfig hf = loadPublishedConfig("nemotron-h-8b-base-8k");
   ProviderConfig p = hfToProvider(hf);
   p.seq_length = 2048;
   p.kv_channels = 64;
@@ -422,7 +401,7 @@ TEST(RoundTrip, WithReferenceMegatronChangesAreCarried) {
 }
 
 TEST(RoundTrip, ListFormConfigStaysAList) {
-  HfConfig original = loadFixture("nvidia-nemotron-3.5-lightning-30b-a3b-bf16");
+  HfConfig original = loadPublishedConfig("nvidia-nemotron-3.5-lightning-30b-a3b-bf16");
   Json j = original.raw;
   Json list = Json::array(), mtpList = Json::array();
   for (char c : j["hybrid_override_pattern"].get<std::string>()) list.push_back(blockTypeName(c, BlockTypeScheme::MambaAttention));
@@ -450,8 +429,8 @@ TEST(RoundTrip, TransformersNamingListStaysInItsScheme) {
 }
 
 TEST(RoundTrip, WithoutReferenceTheModelFieldsSurvive) {
-  for (const char* name : kAllFixtures) {
-    HfConfig hf = loadFixture(name);
+  for (const char* name : kPublishedConfigs) {
+    HfConfig hf = loadPublishedConfig(name);
     HfConfig back = parseHfConfig(providerToHfJson(hfToProvider(hf)), "exported");
     EXPECT_EQ(back.pattern, hf.pattern) << name;
     EXPECT_EQ(back.mtpPattern, hf.hasMtp() ? hf.mtpPattern : "") << name;

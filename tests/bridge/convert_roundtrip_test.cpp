@@ -12,9 +12,12 @@
 #include "bridge/fixture/fixture_configs.h"
 #include "bridge/fixture/fixture_weights.h"
 #include "bridge/model/hf_parameters.h"
+#include "support/error_messages.h"
 
 namespace nhb::convert {
 namespace {
+
+using nhb::testing::badInputMessage;
 
 struct Fixture {
   mapping::ModelDims dims;
@@ -160,18 +163,6 @@ TEST(ConvertRoundTrip, PaddedVocabRowsAreZero) {
   const std::size_t realBytes = 512 * 64 * 2;
   EXPECT_EQ(std::memcmp(embedding.data(), fixture.hf.get("backbone.embeddings.weight")->data(), realBytes), 0);
   for (std::size_t i = realBytes; i < embedding.nbytes(); ++i) ASSERT_EQ(embedding.data()[i], std::byte{0});
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput);
-    return error.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
 }
 
 struct Converted {

@@ -10,12 +10,13 @@
 #include "bridge/config/hf_config.h"
 #include "bridge/core/error.h"
 #include "bridge/fixture/fixture_generator.h"
+#include "support/config_files.h"
 #include "support/test_support.h"
 
 namespace nhb::fixture {
 namespace {
 
-std::filesystem::path configsDir() { return testing::sourceDir() / "fixtures" / "configs"; }
+using nhb::testing::publishedConfigsDir;
 
 Json readJson(const std::filesystem::path& path) { return Json::parse(testing::readFile(path)); }
 
@@ -27,7 +28,7 @@ std::vector<std::string> keysOf(const Json& json) {
 
 std::vector<std::filesystem::path> publishedConfigs() {
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(configsDir()))
+  for (const auto& entry : std::filesystem::directory_iterator(publishedConfigsDir()))
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
@@ -60,7 +61,7 @@ class Presets : public ::testing::TestWithParam<PresetFamily> {};
 
 TEST_P(Presets, KeepFamilyKeySetAndParse) {
   const Json preset = presetConfig(GetParam().preset, DType::BF16);
-  EXPECT_EQ(keysOf(preset), keysOf(readJson(configsDir() / GetParam().familyFile)));
+  EXPECT_EQ(keysOf(preset), keysOf(readJson(publishedConfigsDir() / GetParam().familyFile)));
   const config::HfConfig c = config::parseHfConfig(preset, GetParam().preset);
   expectParallelFriendly(c);
   EXPECT_NO_THROW(checkParallelDivisibility(c, GetParam().preset));
@@ -180,7 +181,7 @@ INSTANTIATE_TEST_SUITE_P(FixturesConfigs, ShrinkPublished, ::testing::ValuesIn(p
                          });
 
 TEST(ShrinkConfig, KeepsListFormPattern) {
-  Json real = readJson(configsDir() / "nvidia-nemotron-3.5-lightning-30b-a3b-bf16.json");
+  Json real = readJson(publishedConfigsDir() / "nvidia-nemotron-3.5-lightning-30b-a3b-bf16.json");
   real.erase("hybrid_override_pattern");
   real.erase("mtp_hybrid_override_pattern");
   Json types = Json::array();
@@ -197,7 +198,7 @@ TEST(ShrinkConfig, KeepsListFormPattern) {
 }
 
 TEST(ShrinkConfig, GroupedRouterKeepsGroupsWithTwoExpertsEach) {
-  Json real = readJson(configsDir() / "nvidia-nemotron-3-nano-30b-a3b-bf16.json");
+  Json real = readJson(publishedConfigsDir() / "nvidia-nemotron-3-nano-30b-a3b-bf16.json");
   real["n_group"] = 8;
   real["topk_group"] = 4;
   const auto c = config::parseHfConfig(shrinkConfig(real, DType::BF16, "grouped"), "grouped");
@@ -208,7 +209,7 @@ TEST(ShrinkConfig, GroupedRouterKeepsGroupsWithTwoExpertsEach) {
 }
 
 TEST(ShrinkConfig, HeadsNotMultipleOfKvHeadsIsBadInput) {
-  Json real = readJson(configsDir() / "nemotron-h-8b-base-8k.json");
+  Json real = readJson(publishedConfigsDir() / "nemotron-h-8b-base-8k.json");
   real["num_attention_heads"] = 30;
   try {
     shrinkConfig(real, DType::BF16, "odd.json");
@@ -232,7 +233,7 @@ TEST(ShrinkConfig, NonObjectIsBadInput) {
 }
 
 TEST(ShrinkConfig, NonIntegerWidthIsBadInput) {
-  Json real = readJson(configsDir() / "nemotron-h-8b-base-8k.json");
+  Json real = readJson(publishedConfigsDir() / "nemotron-h-8b-base-8k.json");
   real["n_groups"] = "eight";
   try {
     shrinkConfig(real, DType::BF16, "bad.json");

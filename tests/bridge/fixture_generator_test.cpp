@@ -13,12 +13,15 @@
 #include "bridge/fixture/float_encoding.h"
 #include "bridge/io/hf_checkpoint.h"
 #include "bridge/model/hf_parameters.h"
+#include "support/config_files.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::fixture {
 namespace {
 
 namespace fs = std::filesystem;
+using nhb::testing::badInputMessage;
 constexpr std::uint64_t kMaxFixtureBytes = 50ull * 1000 * 1000;
 
 std::map<std::string, std::string> readAllFiles(const fs::path& dir) {
@@ -101,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(All, PresetFixtures, ::testing::ValuesIn(presetNames())
 
 std::vector<fs::path> publishedConfigs() {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(testing::sourceDir() / "fixtures" / "configs"))
+  for (const auto& entry : fs::directory_iterator(testing::publishedConfigsDir()))
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
@@ -249,18 +252,6 @@ TEST(Generate, ShardSizeControlsShardCount) {
   const Json index = Json::parse(testing::readFile(tmp / "many" / "model.safetensors.index.json"));
   EXPECT_EQ(index["metadata"]["total_size"].get<std::uint64_t>(), many.tensorBytes);
   expectCompleteCheckpoint(tmp / "many", DType::BF16);
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected BadInput";
-  return {};
 }
 
 TEST(Generate, ExistingOutputNeedsOverwrite) {

@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 
 #include "bridge/core/error.h"
+#include "support/error_messages.h"
 
 namespace nhb::fixture {
 namespace {
+
+using nhb::testing::badInputMessage;
 
 TEST(ByteLevelAlphabet, IsGpt2BytesToUnicode) {
   const auto& alphabet = byteLevelAlphabet();
@@ -141,18 +144,6 @@ TEST(BuildTokenizer, SpecialTokenFilesFollowTheConfigIds) {
 TEST(BuildTokenizer, DeterministicOutput) {
   EXPECT_EQ(buildTokenizer(TokenizerSpec{600, 1, 2, 0, 64}).tokenizer.dump(),
             buildTokenizer(TokenizerSpec{600, 1, 2, 0, 64}).tokenizer.dump());
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected BadInput";
-  return {};
 }
 
 TEST(BuildTokenizer, RejectsVocabularyBelowBytesAndSpecials) {

@@ -10,13 +10,14 @@
 
 #include "bridge/config/hf_config.h"
 #include "bridge/core/error.h"
+#include "support/config_files.h"
 #include "support/test_support.h"
 
 namespace nhb::model {
 namespace {
 
 config::HfConfig loadConfig(const std::string& fileName) {
-  return config::loadHfConfig(testing::sourceDir() / "fixtures" / "configs" / fileName);
+  return config::loadHfConfig(testing::publishedConfigsDir() / fileName);
 }
 
 std::map<std::string, HfParameter> byName(const std::vector<HfParameter>& parameters) {

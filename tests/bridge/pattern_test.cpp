@@ -4,25 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "bridge/core/error.h"
+#include "support/error_messages.h"
 
 namespace nhb::config {
 namespace {
 
+using nhb::testing::badInputMessage;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Runs fn, expects a BadInput nhb::Error, returns its message.
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a BadInput error";
-  return "";
-}
 
 TEST(HybridPattern, PlainPatternHasOneSegmentAndNoMtp) {
   HybridPattern p = parseHybridPattern("M-M*-E", "test");

@@ -11,11 +11,13 @@
 #include "bridge/core/error.h"
 #include "bridge/io/safetensors_file.h"
 #include "bridge/io/safetensors_writer.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::io {
 namespace {
 
+using nhb::testing::errorOf;
 using ::testing::HasSubstr;
 using nhb::testing::readFile;
 using nhb::testing::TempDir;
@@ -33,16 +35,6 @@ std::string bytesOf(const TensorView& view) {
 }
 
 std::string bytesOf(const Tensor& tensor) { return bytesOf(tensor.view()); }
-
-template <class Fn>
-std::string errorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "<no error>";
-}
 
 struct Named {
   std::string name;

@@ -15,12 +15,14 @@
 #include "bridge/io/safetensors_checkpoint.h"
 #include "bridge/io/safetensors_writer.h"
 #include "bridge/io/sharded_safetensors.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 
 namespace nhb::io {
 namespace {
 
 namespace fs = std::filesystem;
+using nhb::testing::errorOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using nhb::testing::readFile;
@@ -36,16 +38,6 @@ Tensor patterned(DType dtype, Shape shape, unsigned seed) {
 
 std::string bytesOf(const TensorView& view) {
   return std::string(reinterpret_cast<const char*>(view.data), view.nbytes);
-}
-
-template <class Fn>
-std::string errorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "<no error>";
 }
 
 std::vector<std::string> fileNamesOf(const std::vector<ShardPlan>& shards) {

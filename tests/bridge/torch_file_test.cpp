@@ -12,12 +12,14 @@
 #include "bridge/io/torch/torch_load.h"
 #include "bridge/io/torch/torch_save.h"
 #include "bridge/io/torch/zip_writer.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 #include "torch_python_support.h"
 
 namespace nhb::io {
 namespace {
 
+using nhb::testing::errorOf;
 using nhb::testing::TempDir;
 using nhb::testing::readFile;
 using nhb::testing::writeFile;
@@ -32,16 +34,6 @@ std::vector<T> valuesOf(const TensorView& view) {
 template <class T>
 TensorView viewOf(DType dtype, Shape shape, const std::vector<T>& values) {
   return TensorView{dtype, std::move(shape), reinterpret_cast<const std::byte*>(values.data()), values.size() * sizeof(T)};
-}
-
-std::string errorOf(const std::function<void()>& fn, ErrorKind* kind = nullptr) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "<no error>";
 }
 
 // bf16 bit patterns of small integers: the top half of the f32 pattern (exact for these values).

@@ -9,25 +9,17 @@
 #include "bridge/io/torch/crc32.h"
 #include "bridge/io/torch/zip_reader.h"
 #include "bridge/io/torch/zip_writer.h"
+#include "support/error_messages.h"
 #include "support/test_support.h"
 #include "torch_python_support.h"
 
 namespace nhb::io {
 namespace {
 
+using nhb::testing::errorOf;
 using nhb::testing::TempDir;
 using nhb::testing::readFile;
 using nhb::testing::writeFile;
-
-std::string errorOf(const std::function<void()>& fn, ErrorKind* kind = nullptr) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "<no error>";
-}
 
 uint32_t le32(const std::string& bytes, std::size_t at) {
   uint32_t v = 0;

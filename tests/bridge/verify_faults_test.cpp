@@ -4,83 +4,48 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
-#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
-#include "bridge/convert/checkpoint_convert.h"
 #include "bridge/core/error.h"
-#include "bridge/fixture/fixture_generator.h"
-#include "bridge/fixture/float_encoding.h"
-#include "bridge/io/megatron_legacy.h"
-#include "bridge/io/safetensors_checkpoint.h"
-#include "bridge/io/safetensors_file.h"
-#include "bridge/io/safetensors_writer.h"
 #include "bridge/verify/static_checks.h"
-#include "support/test_support.h"
+#include "support/fault_planting.h"
+#include "support/round_trip_suite.h"
 
 namespace nhb::verify {
 namespace {
 namespace fs = std::filesystem;
-using nhb::testing::readFile;
-using nhb::testing::TempDir;
-using nhb::testing::writeFile;
-using Json = nlohmann::ordered_json;
+using nhb::testing::exchangeTensors;
+using nhb::testing::keepFirstRows;
+using nhb::testing::replaceJsonField;
+using nhb::testing::rewriteRank;
+using nhb::testing::rewriteTensor;
+using nhb::testing::roundThroughBf16;
+using nhb::testing::swapRows;
+using nhb::testing::swapRowsInRank;
+using Converted = nhb::testing::RoundTrip;
 
 // One fixture per preset, converted once and exported back, shared by every
 // test of the suite; each test copies the exported directory before planting its fault.
-struct Converted {
-  fs::path hf, megatron, exported;
-};
-
-class VerifyFaults : public ::testing::Test {
+class VerifyFaults : public nhb::testing::RoundTripSuite {
  protected:
-  static void SetUpTestSuite() { dir_ = new TempDir(); }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-    cache_.clear();
-  }
-
   static const Converted& converted(const std::string& preset) {
-    auto it = cache_.find(preset);
-    if (it != cache_.end()) return it->second;
-    Converted c;
-    fixture::FixtureOptions fixtureOptions;
-    fixtureOptions.preset = preset;
-    fixtureOptions.outDir = *dir_ / ("hf-" + preset);
-    fixture::generate(fixtureOptions);
-    c.hf = fixtureOptions.outDir;
-    convert::HfToMegatronOptions toMegatron;
-    toMegatron.hfDir = c.hf;
-    toMegatron.outDir = *dir_ / ("megatron-" + preset);
     // A different layout per preset: TP, TP x EP, TP x PP x EP, and padded vocab rows.
-    toMegatron.layout.tp = 2;
-    toMegatron.layout.ep = preset == "dense" ? 1 : 2;
-    if (preset == "latent-moe-mtp") toMegatron.layout.pp = 2;
+    convert::Layout layout;
+    layout.tp = 2;
+    layout.ep = preset == "dense" ? 1 : 2;
+    if (preset == "latent-moe-mtp") layout.pp = 2;
     if (preset == "moe-grouped") {
-      toMegatron.layout.padVocab = true;
-      toMegatron.layout.vocabDivisibleBy = 96;  // ceil(512 / 192) * 192 = 576 rows
+      layout.padVocab = true;
+      layout.vocabDivisibleBy = 96;  // ceil(512 / 192) * 192 = 576 rows
     }
-    convert::convertHfToMegatron(toMegatron);
-    c.megatron = toMegatron.outDir;
-    convert::MegatronToHfOptions toHf;
-    toHf.megatronDir = c.megatron;
-    toHf.outDir = *dir_ / ("exported-" + preset);
-    toHf.referenceHf = c.hf;
-    convert::convertMegatronToHf(toHf);
-    c.exported = toHf.outDir;
-    return cache_.emplace(preset, c).first->second;
-  }
-
-  // A fresh copy of a directory (faults are planted in copies, never in the shared conversions).
-  fs::path copyOf(const fs::path& from, const std::string& name) {
-    const fs::path to = local_ / name;
-    fs::copy(from, to, fs::copy_options::recursive);
-    return to;
+    return roundTripOnce(preset, layout);
   }
 
   static std::vector<Check> run(const fs::path& hf, std::optional<fs::path> exported, std::optional<fs::path> megatron) {
@@ -115,71 +80,7 @@ class VerifyFaults : public ::testing::Test {
     EXPECT_EQ(check.verdict, Verdict::Fail) << id << ": " << check.message;
     EXPECT_NE(check.message.find(messagePart), std::string::npos) << id << " message: " << check.message;
   }
-
-  TempDir local_;
-  static TempDir* dir_;
-  static std::map<std::string, Converted> cache_;
 };
-
-TempDir* VerifyFaults::dir_ = nullptr;
-std::map<std::string, Converted> VerifyFaults::cache_;
-
-// Rewrites the shard holding `name` with `edit` applied to that tensor's copy (streamed: other
-// tensors are written straight from the mapping). `edit` may replace the tensor (new shape).
-void rewriteTensor(const fs::path& dir, const std::string& name, const std::function<void(Tensor&)>& edit) {
-  std::string shard;
-  {
-    io::SafetensorsCheckpoint checkpoint = io::SafetensorsCheckpoint::open(dir);
-    shard = checkpoint.fileOf(name);
-  }
-  io::SafetensorsFile file = io::SafetensorsFile::open(dir / shard);
-  std::map<std::string, Tensor> edited;
-  std::vector<io::TensorSpec> specs;
-  for (const io::SafetensorsEntry& entry : file.entries()) {
-    if (entry.name == name) {
-      Tensor copy = Tensor::copyOf(file.view(name));
-      edit(copy);
-      specs.push_back({entry.name, copy.dtype(), copy.shape()});
-      edited.emplace(name, std::move(copy));
-    } else {
-      specs.push_back({entry.name, entry.dtype, entry.shape});
-    }
-  }
-  io::SafetensorsWriter writer(dir / shard, specs, file.metadata(), /*overwrite=*/true);
-  for (const io::TensorSpec& spec : specs) {
-    auto it = edited.find(spec.name);
-    writer.write(spec.name, it != edited.end() ? it->second.view() : file.view(spec.name));
-  }
-  writer.finish();
-}
-
-// Swaps rows [a, a+n) and [b, b+n) of a row-major tensor (dim 0).
-void swapRows(Tensor& t, int64_t a, int64_t b, int64_t n) {
-  const std::size_t rowBytes = t.nbytes() / static_cast<std::size_t>(t.shape().at(0));
-  std::vector<std::byte> tmp(rowBytes * n);
-  std::memcpy(tmp.data(), t.data() + a * rowBytes, tmp.size());
-  std::memmove(t.data() + a * rowBytes, t.data() + b * rowBytes, tmp.size());
-  std::memcpy(t.data() + b * rowBytes, tmp.data(), tmp.size());
-}
-
-// Rewrites one Megatron rank file with `edit` applied to its state dict (views may be replaced).
-void rewriteRank(const fs::path& root, const io::MegatronRankId& rank,
-                 const std::function<void(io::StateDictEntries&)>& edit) {
-  io::MegatronLegacyCheckpoint checkpoint = io::MegatronLegacyCheckpoint::open(root);
-  io::MegatronRankState state = checkpoint.loadRank(rank);
-  io::StateDictEntries entries = state.entries();
-  edit(entries);
-  io::MegatronLegacyWriteOptions writeOptions;
-  writeOptions.root = root;
-  writeOptions.sizes = checkpoint.sizes();
-  writeOptions.args = checkpoint.args();
-  writeOptions.overwrite = true;
-  io::MegatronLegacyWriter writer(writeOptions);
-  writer.writeRank(rank, entries);  // only this rank changes; finish() would demand every rank
-}
-
-Json readJson(const fs::path& path) { return Json::parse(readFile(path)); }
-void writeJson(const fs::path& path, const Json& json) { writeFile(path, json.dump(2) + "\n"); }
 
 // ---- the clean round trip -------------------------------------------------------------------
 
@@ -240,19 +141,7 @@ TEST_F(VerifyFaults, SwappedQueryHeadsInMegatronPairMode) {
   const fs::path megatron = copyOf(c.megatron, "megatron");
   // TP rank 0 of layer 3's fused linear_qkv: rows of the first two query heads of the first query
   // group exchanged (head_dim 16).
-  std::vector<Tensor> owned;
-  bool planted = false;
-  rewriteRank(megatron, {0, 0, 0}, [&](io::StateDictEntries& entries) {
-    for (io::StateDictEntry& entry : entries) {
-      if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
-        owned.push_back(Tensor::copyOf(*entry.tensor));
-        swapRows(owned.back(), 0, 16, 16);
-        entry.tensor = owned.back().view();
-        planted = true;
-      }
-    }
-  });
-  ASSERT_TRUE(planted);
+  ASSERT_TRUE(swapRowsInRank(megatron, {0, 0, 0}, {"layers.3.", "linear_qkv.weight"}, 0, 16, 16));
   const auto checks = run(c.hf, std::nullopt, megatron);
   expectFails(checks, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
 }
@@ -296,14 +185,7 @@ TEST_F(VerifyFaults, TwoExpertsExchanged) {
   const fs::path exported = copyOf(c.exported, "exported");
   const std::string first = "backbone.layers.1.mixer.experts.0.up_proj.weight";
   const std::string second = "backbone.layers.1.mixer.experts.1.up_proj.weight";
-  Tensor a, b;
-  {
-    io::SafetensorsCheckpoint source = io::SafetensorsCheckpoint::open(exported);
-    a = Tensor::copyOf(source.view(first));
-    b = Tensor::copyOf(source.view(second));
-  }
-  rewriteTensor(exported, first, [&](Tensor& t) { t = b; });
-  rewriteTensor(exported, second, [&](Tensor& t) { t = a; });
+  exchangeTensors(exported, first, second);
   const auto checks = run(c.hf, exported, c.megatron);
   expectFails(checks, "weights.tensor." + first, "elements differ");
   expectFails(checks, "weights.tensor." + second, "elements differ");
@@ -314,11 +196,7 @@ TEST_F(VerifyFaults, RouterBiasRoundedThroughBf16) {
   const Converted& c = converted("moe");
   const fs::path exported = copyOf(c.exported, "exported");
   const std::string name = "backbone.layers.1.mixer.gate.e_score_correction_bias";
-  rewriteTensor(exported, name, [](Tensor& t) {
-    ASSERT_EQ(t.dtype(), DType::F32);
-    float* values = reinterpret_cast<float*>(t.data());
-    for (int64_t i = 0; i < t.shape()[0]; ++i) values[i] = fixture::bf16ToFloat(fixture::floatToBf16(values[i]));
-  });
+  rewriteTensor(exported, name, roundThroughBf16);
   const auto checks = run(c.hf, exported, c.megatron);
   const Check& tensor = find(checks, "weights.tensor." + name);
   expectFails(checks, "weights.tensor." + name, "max ULP");
@@ -332,13 +210,8 @@ TEST_F(VerifyFaults, RouterBiasRoundedThroughBf16) {
 TEST_F(VerifyFaults, TruncatedVocabulary) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"}) {
-    rewriteTensor(exported, name, [](Tensor& t) {
-      Tensor shorter(t.dtype(), {500, t.shape()[1]});
-      std::memcpy(shorter.data(), t.data(), shorter.nbytes());
-      t = std::move(shorter);
-    });
-  }
+  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"})
+    rewriteTensor(exported, name, [](Tensor& t) { keepFirstRows(t, 500); });
   const auto checks = run(c.hf, exported, c.megatron);
   expectFails(checks, "tokenizer.vocab_fits_embedding", "512 tokens but backbone.embeddings.weight");
   expectFails(checks, "weights.shapes", "2 tensors changed shape");
@@ -347,10 +220,7 @@ TEST_F(VerifyFaults, TruncatedVocabulary) {
 TEST_F(VerifyFaults, ChangedConfigField) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json config = readJson(exported / "config.json");
-  ASSERT_EQ(config["n_groups"], 8);
-  config["n_groups"] = 4;
-  writeJson(exported / "config.json", config);
+  ASSERT_EQ(replaceJsonField(exported / "config.json", "n_groups", 4), 8);
   const auto checks = run(c.hf, exported, c.megatron);
   expectFails(checks, "config.exported", "n_groups 8 -> 4");
   EXPECT_EQ(failedIds(checks), std::vector<std::string>{"config.exported"});
@@ -359,10 +229,7 @@ TEST_F(VerifyFaults, ChangedConfigField) {
 TEST_F(VerifyFaults, ChangedRoutedScalingFactor) {
   const Converted& c = converted("moe");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json config = readJson(exported / "config.json");
-  ASSERT_TRUE(config.contains("routed_scaling_factor"));
-  config["routed_scaling_factor"] = 7.5;
-  writeJson(exported / "config.json", config);
+  ASSERT_FALSE(replaceJsonField(exported / "config.json", "routed_scaling_factor", 7.5).is_null());
   const auto checks = run(c.hf, exported, c.megatron);
   expectFails(checks, "config.exported", "routed_scaling_factor");
 }
@@ -370,10 +237,7 @@ TEST_F(VerifyFaults, ChangedRoutedScalingFactor) {
 TEST_F(VerifyFaults, ChangedSpecialTokenId) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json generation = readJson(exported / "generation_config.json");
-  ASSERT_EQ(generation["eos_token_id"], 2);
-  generation["eos_token_id"] = 11;
-  writeJson(exported / "generation_config.json", generation);
+  ASSERT_EQ(replaceJsonField(exported / "generation_config.json", "eos_token_id", 11), 2);
   const auto checks = run(c.hf, exported, c.megatron);
   expectFails(checks, "tokenizer.special_ids", "generation_config.json eos_token_id changed 2 -> 11");
   expectFails(checks, "tokenizer.files", "generation_config.json differs");

@@ -9,11 +9,13 @@
 #include "bridge/core/error.h"
 #include "harness/model/hf_model.h"
 #include "harness/model/norms.h"
+#include "support/error_messages.h"
 #include "tiny_model.h"
 
 namespace nhb::harness {
 namespace {
 
+using nhb::testing::badInputMessage;
 using nhb::testing::castWeights;
 using nhb::testing::tinyConfig;
 using nhb::testing::TinyWeights;
@@ -33,18 +35,6 @@ void expectNonDegenerate(const at::Tensor& logits) {
 double fractionOfPositionsOff(const at::Tensor& actual, const at::Tensor& expected, double relTol) {
   const at::Tensor perPosition = (actual - expected).abs().amax(-1) / expected.abs().max();
   return perPosition.gt(relTol).to(at::kFloat).mean().item<double>();
-}
-
-template <class Fn>
-std::string badInputMessage(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.kind(), ErrorKind::BadInput) << error.what();
-    return error.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
 }
 
 TEST(HfModel, DenseAndMoeForwardGivesNonDegenerateLogits) {

@@ -8,155 +8,52 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <functional>
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "bridge/convert/checkpoint_convert.h"
-#include "bridge/fixture/fixture_generator.h"
-#include "bridge/fixture/float_encoding.h"
-#include "bridge/io/megatron_legacy.h"
-#include "bridge/io/safetensors_checkpoint.h"
-#include "bridge/io/safetensors_file.h"
-#include "bridge/io/safetensors_writer.h"
 #include "support/cli_runner.h"
+#include "support/fault_planting.h"
+#include "support/round_trip_suite.h"
 #include "support/test_support.h"
 
 namespace {
 namespace fs = std::filesystem;
 using nhb::Tensor;
-using nhb::testing::readFile;
-using nhb::testing::TempDir;
+using nhb::testing::CliRun;
+using nhb::testing::exchangeTensors;
+using nhb::testing::keepFirstRows;
+using nhb::testing::readJsonFile;
+using nhb::testing::replaceJsonField;
+using nhb::testing::rewriteTensor;
+using nhb::testing::roundThroughBf16;
+using nhb::testing::runCli;
+using nhb::testing::swapRows;
+using nhb::testing::swapRowsInRank;
 using nhb::testing::writeFile;
 using Json = nlohmann::ordered_json;
-using nhb::testing::CliRun;
-using nhb::testing::runCli;
-
-// ---- fault planting ---------------------------------------------------------------------------
-
-// Rewrites the shard holding `name` with `edit` applied to a copy of that tensor.
-void rewriteTensor(const fs::path& dir, const std::string& name, const std::function<void(Tensor&)>& edit) {
-  std::string shard;
-  {
-    nhb::io::SafetensorsCheckpoint checkpoint = nhb::io::SafetensorsCheckpoint::open(dir);
-    shard = checkpoint.fileOf(name);
-  }
-  nhb::io::SafetensorsFile file = nhb::io::SafetensorsFile::open(dir / shard);
-  std::map<std::string, Tensor> edited;
-  std::vector<nhb::io::TensorSpec> specs;
-  for (const nhb::io::SafetensorsEntry& entry : file.entries()) {
-    if (entry.name == name) {
-      Tensor copy = Tensor::copyOf(file.view(name));
-      edit(copy);
-      specs.push_back({entry.name, copy.dtype(), copy.shape()});
-      edited.emplace(name, std::move(copy));
-    } else {
-      specs.push_back({entry.name, entry.dtype, entry.shape});
-    }
-  }
-  nhb::io::SafetensorsWriter writer(dir / shard, specs, file.metadata(), /*overwrite=*/true);
-  for (const nhb::io::TensorSpec& spec : specs) {
-    auto it = edited.find(spec.name);
-    writer.write(spec.name, it != edited.end() ? it->second.view() : file.view(spec.name));
-  }
-  writer.finish();
-}
-
-// Exchanges rows [a, a+n) and [b, b+n) (dim 0) of a row-major tensor.
-void swapRows(Tensor& t, int64_t a, int64_t b, int64_t n) {
-  const std::size_t rowBytes = t.nbytes() / static_cast<std::size_t>(t.shape().at(0));
-  std::vector<std::byte> tmp(rowBytes * n);
-  std::memcpy(tmp.data(), t.data() + a * rowBytes, tmp.size());
-  std::memmove(t.data() + a * rowBytes, t.data() + b * rowBytes, tmp.size());
-  std::memcpy(t.data() + b * rowBytes, tmp.data(), tmp.size());
-}
-
-// Rewrites one Megatron rank file with `edit` applied to its state dict.
-void rewriteRank(const fs::path& root, const nhb::io::MegatronRankId& rank,
-                 const std::function<void(nhb::io::StateDictEntries&)>& edit) {
-  nhb::io::MegatronLegacyCheckpoint checkpoint = nhb::io::MegatronLegacyCheckpoint::open(root);
-  nhb::io::MegatronRankState state = checkpoint.loadRank(rank);
-  nhb::io::StateDictEntries entries = state.entries();
-  edit(entries);
-  nhb::io::MegatronLegacyWriteOptions options;
-  options.root = root;
-  options.sizes = checkpoint.sizes();
-  options.args = checkpoint.args();
-  options.overwrite = true;
-  nhb::io::MegatronLegacyWriter writer(options);
-  writer.writeRank(rank, entries);
-}
-
-Json readJson(const fs::path& path) { return Json::parse(readFile(path)); }
-void writeJson(const fs::path& path, const Json& json) { writeFile(path, json.dump(2) + "\n"); }
+using Converted = nhb::testing::RoundTrip;
 
 // ---- fixtures shared by the suite -------------------------------------------------------------
 
-struct Converted {
-  fs::path hf, megatron, exported;
-};
-
-class CliVerify : public ::testing::Test {
+class CliVerify : public nhb::testing::RoundTripSuite {
  protected:
-  static void SetUpTestSuite() { dir_ = new TempDir(); }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-    fixtures_.clear();
-  }
-
-  static fs::path fixture(const std::string& preset) {
-    const fs::path dir = *dir_ / ("hf-" + preset);
-    if (!fs::exists(dir)) {
-      nhb::fixture::FixtureOptions options;
-      options.preset = preset;
-      options.outDir = dir;
-      nhb::fixture::generate(options);
-    }
-    return dir;
-  }
+  static fs::path fixture(const std::string& preset) { return fixtureOnce(preset); }
 
   // `preset` converted at tp 2 (ep 2 with experts) and exported back, once per suite.
   static const Converted& converted(const std::string& preset) {
-    auto it = fixtures_.find(preset);
-    if (it != fixtures_.end()) return it->second;
-    Converted c;
-    c.hf = fixture(preset);
-    nhb::convert::HfToMegatronOptions toMegatron;
-    toMegatron.hfDir = c.hf;
-    toMegatron.outDir = *dir_ / ("megatron-" + preset);
-    toMegatron.layout.tp = 2;
-    toMegatron.layout.ep = preset == "dense" ? 1 : 2;
-    toMegatron.threads = 1;
-    nhb::convert::convertHfToMegatron(toMegatron);
-    c.megatron = toMegatron.outDir;
-    nhb::convert::MegatronToHfOptions toHf;
-    toHf.megatronDir = c.megatron;
-    toHf.outDir = *dir_ / ("exported-" + preset);
-    toHf.referenceHf = c.hf;
-    toHf.threads = 1;
-    nhb::convert::convertMegatronToHf(toHf);
-    c.exported = toHf.outDir;
-    return fixtures_.emplace(preset, c).first->second;
-  }
-
-  fs::path copyOf(const fs::path& from, const std::string& name) {
-    const fs::path to = local_ / name;
-    fs::copy(from, to, fs::copy_options::recursive);
-    return to;
+    nhb::convert::Layout layout;
+    layout.tp = 2;
+    layout.ep = preset == "dense" ? 1 : 2;
+    return roundTripOnce(preset, layout, /*threads=*/1);
   }
 
   CliRun verify(const std::string& arguments) { return runCli("verify --quiet " + arguments); }
   fs::path reportDir() const { return local_ / "report"; }
-  Json report() const { return readJson(reportDir() / "report.json"); }
+  Json report() const { return readJsonFile(reportDir() / "report.json"); }
 
   static const Json* findCheck(const Json& report, const std::string& id) {
     for (const Json& check : report["checks"])
@@ -190,13 +87,7 @@ class CliVerify : public ::testing::Test {
   }
 
   void expectRoundTripPasses(const std::string& preset, const std::vector<std::string>& layouts);
-
-  TempDir local_;
-  static TempDir* dir_;
-  static std::map<std::string, Converted> fixtures_;
 };
-TempDir* CliVerify::dir_ = nullptr;
-std::map<std::string, Converted> CliVerify::fixtures_;
 
 // ---- clean runs ---------------------------------------------------------------------------------
 
@@ -294,21 +185,8 @@ TEST_F(CliVerify, BaselineFlagsARegression) {
 TEST_F(CliVerify, SwappedQueryHeadsInMegatronFailWeightsAndForward) {
   const Converted& c = converted("dense");
   const fs::path megatron = copyOf(c.megatron, "megatron");
-  std::vector<Tensor> owned;
-  owned.reserve(4);
-  bool planted = false;
   // TP rank 0 of layer 3's fused linear_qkv: the first two query heads (head_dim 16) exchanged.
-  rewriteRank(megatron, {0, 0, 0}, [&](nhb::io::StateDictEntries& entries) {
-    for (nhb::io::StateDictEntry& entry : entries) {
-      if (entry.key.find("layers.3.") != std::string::npos && entry.key.find("linear_qkv.weight") != std::string::npos) {
-        owned.push_back(Tensor::copyOf(*entry.tensor));
-        swapRows(owned.back(), 0, 16, 16);
-        entry.tensor = owned.back().view();
-        planted = true;
-      }
-    }
-  });
-  ASSERT_TRUE(planted);
+  ASSERT_TRUE(swapRowsInRank(megatron, {0, 0, 0}, {"layers.3.", "linear_qkv.weight"}, 0, 16, 16));
   const CliRun run = verify(pairMegatron(c.hf, megatron));
   expectCheckFails(run, "weights.bitwise", "backbone.layers.3.mixer.q_proj.weight");
   expectCheckFails(run, "forward.logits.hf_vs_megatron");
@@ -347,14 +225,7 @@ TEST_F(CliVerify, TwoExpertsExchangedFails) {
   const fs::path exported = copyOf(c.exported, "exported");
   const std::string first = "backbone.layers.1.mixer.experts.0.up_proj.weight";
   const std::string second = "backbone.layers.1.mixer.experts.1.up_proj.weight";
-  Tensor a, b;
-  {
-    nhb::io::SafetensorsCheckpoint checkpoint = nhb::io::SafetensorsCheckpoint::open(exported);
-    a = Tensor::copyOf(checkpoint.view(first));
-    b = Tensor::copyOf(checkpoint.view(second));
-  }
-  rewriteTensor(exported, first, [&](Tensor& t) { t = b; });
-  rewriteTensor(exported, second, [&](Tensor& t) { t = a; });
+  exchangeTensors(exported, first, second);
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "weights.tensor." + first, "elements differ");
   expectCheckFails(run, "weights.tensor." + second, "elements differ");
@@ -364,12 +235,7 @@ TEST_F(CliVerify, RouterBiasRoundedThroughBf16Fails) {
   const Converted& c = converted("moe");
   const fs::path exported = copyOf(c.exported, "exported");
   const std::string name = "backbone.layers.1.mixer.gate.e_score_correction_bias";
-  rewriteTensor(exported, name, [](Tensor& t) {
-    ASSERT_EQ(t.dtype(), nhb::DType::F32);
-    float* values = reinterpret_cast<float*>(t.data());
-    for (int64_t i = 0; i < t.shape()[0]; ++i)
-      values[i] = nhb::fixture::bf16ToFloat(nhb::fixture::floatToBf16(values[i]));
-  });
+  rewriteTensor(exported, name, roundThroughBf16);
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "weights.tensor." + name, "max ULP");
 }
@@ -377,13 +243,8 @@ TEST_F(CliVerify, RouterBiasRoundedThroughBf16Fails) {
 TEST_F(CliVerify, TruncatedVocabularyFails) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"}) {
-    rewriteTensor(exported, name, [](Tensor& t) {
-      Tensor shorter(t.dtype(), {500, t.shape()[1]});
-      std::memcpy(shorter.data(), t.data(), shorter.nbytes());
-      t = std::move(shorter);
-    });
-  }
+  for (const std::string name : {"backbone.embeddings.weight", "lm_head.weight"})
+    rewriteTensor(exported, name, [](Tensor& t) { keepFirstRows(t, 500); });
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "tokenizer.vocab_fits_embedding", "512 tokens but backbone.embeddings.weight");
   expectCheckFails(run, "weights.shapes", "2 tensors changed shape");
@@ -392,10 +253,7 @@ TEST_F(CliVerify, TruncatedVocabularyFails) {
 TEST_F(CliVerify, ChangedNGroupsFails) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json config = readJson(exported / "config.json");
-  ASSERT_EQ(config["n_groups"], 8);
-  config["n_groups"] = 4;
-  writeJson(exported / "config.json", config);
+  ASSERT_EQ(replaceJsonField(exported / "config.json", "n_groups", 4), 8);
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "config.exported", "n_groups 8 -> 4");
 }
@@ -403,10 +261,7 @@ TEST_F(CliVerify, ChangedNGroupsFails) {
 TEST_F(CliVerify, ChangedRoutedScalingFactorFails) {
   const Converted& c = converted("moe");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json config = readJson(exported / "config.json");
-  ASSERT_TRUE(config.contains("routed_scaling_factor"));
-  config["routed_scaling_factor"] = 7.5;
-  writeJson(exported / "config.json", config);
+  ASSERT_FALSE(replaceJsonField(exported / "config.json", "routed_scaling_factor", 7.5).is_null());
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "config.exported", "routed_scaling_factor");
   expectCheckFails(run, "forward.logits.hf_vs_exported");  // the exported model routes differently
@@ -415,10 +270,7 @@ TEST_F(CliVerify, ChangedRoutedScalingFactorFails) {
 TEST_F(CliVerify, ChangedSpecialTokenIdFails) {
   const Converted& c = converted("dense");
   const fs::path exported = copyOf(c.exported, "exported");
-  Json generation = readJson(exported / "generation_config.json");
-  ASSERT_EQ(generation["eos_token_id"], 2);
-  generation["eos_token_id"] = 11;
-  writeJson(exported / "generation_config.json", generation);
+  ASSERT_EQ(replaceJsonField(exported / "generation_config.json", "eos_token_id", 11), 2);
   const CliRun run = verify(pairHf(c.hf, exported));
   expectCheckFails(run, "tokenizer.special_ids", "generation_config.json eos_token_id changed 2 -> 11");
 }
