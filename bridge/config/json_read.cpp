@@ -99,6 +99,10 @@ void writeConfigFileAtomically(const std::filesystem::path& path, const std::str
   }
 }
 
+void writeConfigFile(const std::filesystem::path& path, const Json& json) {
+  writeConfigFileAtomically(path, dumpConfigJson(json, 2) + "\n");
+}
+
 std::string jsonTypeName(const Json& value) {
   if (value.is_string()) {
     const auto& s = value.get_ref<const std::string&>();

@@ -27,6 +27,9 @@ Json readConfigFile(const std::filesystem::path& path);
 std::string dumpConfigJson(const Json& json, int indent = 2);
 // Writes `json` to `path` through a temporary file and a rename.
 void writeConfigFileAtomically(const std::filesystem::path& path, const std::string& text);
+// dumpConfigJson(json, 2) and a final newline, written atomically: how every JSON file nhbridge
+// writes (config.json, conversion records, provider configs) keeps Python's bare Infinity/NaN.
+void writeConfigFile(const std::filesystem::path& path, const Json& json);
 
 class FieldReader {
  public:

@@ -6,12 +6,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include "bridge/config/json_read.h"
 #include "bridge/config/megatron_args.h"
 #include "bridge/config/provider_config.h"
 #include "bridge/config/translate.h"
 #include "bridge/convert/conversion_record.h"
 #include "bridge/convert/execute.h"
-#include "bridge/convert/json_file.h"
 #include "bridge/convert/legacy_checkpoint_source.h"
 #include "bridge/core/error.h"
 #include "bridge/io/atomic_output.h"
@@ -136,8 +136,8 @@ ConversionSummary convertHfToMegatron(const HfToMegatronOptions& options) {
   for (const auto& [name, dtype] : imported.castSources) dtypes[name] = std::string(shortName(dtype));
   record["hf_dtypes"] = dtypes;
   record["hf_config"] = hf.config().raw;
-  writeJsonFile(out.path() / kConversionRecordName, record);
-  writeJsonFile(out.path() / kProviderConfigName, config::providerToJson(provider));
+  config::writeConfigFile(out.path() / kConversionRecordName, record);
+  config::writeConfigFile(out.path() / kProviderConfigName, config::providerToJson(provider));
   copyFiles(options.hfDir, hf.extraFiles(), out.path() / kCopiedHfFilesDir);
   out.commit();
   return {plan.ranks.size(), imported.entries, imported.tensorBytes};
@@ -194,7 +194,7 @@ struct MegatronDescription {
 
 MegatronDescription describeFromRecord(const fs::path& recordPath) {
   MegatronDescription out;
-  const Json record = readJsonFile(recordPath);
+  const Json record = config::readConfigFile(recordPath);
   if (!record.contains("hf_config") || !record.contains("layout")) {
     badInput(recordPath.string() + ": missing \"hf_config\" or \"layout\"");
   }
@@ -326,11 +326,11 @@ ConversionSummary convertMegatronToHf(const MegatronToHfOptions& options) {
 
   // config.json: provider -> HF conformed to the reference config (or the stored source config).
   if (reference) {
-    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider, reference->config().raw));
+    config::writeConfigFile(out.path() / "config.json", config::providerToHfJson(described.provider, reference->config().raw));
   } else if (described.storedHfConfig) {
-    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider, *described.storedHfConfig));
+    config::writeConfigFile(out.path() / "config.json", config::providerToHfJson(described.provider, *described.storedHfConfig));
   } else {
-    writeJsonFile(out.path() / "config.json", config::providerToHfJson(described.provider));
+    config::writeConfigFile(out.path() / "config.json", config::providerToHfJson(described.provider));
   }
   if (reference) {
     copyFiles(reference->dir(), reference->extraFiles(), out.path());

@@ -1,10 +1,10 @@
 #include "bridge/tokenizer/special_tokens.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 
+#include "bridge/config/json_read.h"
 #include "bridge/core/error.h"
 
 namespace nhb::tokenizer {
@@ -58,13 +58,7 @@ namespace {
 
 std::optional<Json> readOptionalJson(const fs::path& path) {
   if (!fs::exists(path)) return std::nullopt;
-  std::ifstream in(path);
-  if (!in) badInput(path.string() + ": cannot open");
-  try {
-    return Json::parse(in);
-  } catch (const nlohmann::json::exception& error) {
-    badInput(path.string() + ": not valid JSON: " + error.what());
-  }
+  return config::readConfigFile(path);
 }
 
 void collectIds(const Json& json, const std::string& file, SpecialTokenTable& table) {

@@ -1,7 +1,7 @@
 #include "bridge/verify/config_checks.h"
 
+#include "bridge/config/json_read.h"
 #include "bridge/convert/checkpoint_convert.h"
-#include "bridge/convert/json_file.h"
 #include "bridge/config/provider_config.h"
 #include "bridge/config/translate.h"
 #include "bridge/core/error.h"
@@ -83,7 +83,7 @@ Check megatronConfigCheck(const config::HfConfig& hf, const fs::path& megatronDi
   }
   std::vector<std::string> problems;
   if (fs::exists(recordPath)) {
-    const Json record = convert::readJsonFile(recordPath);
+    const Json record = config::readConfigFile(recordPath);
     if (!record.contains("hf_config")) {
       problems.push_back(recordPath.string() + ": no \"hf_config\"");
     } else {
@@ -95,7 +95,7 @@ Check megatronConfigCheck(const config::HfConfig& hf, const fs::path& megatronDi
     }
   }
   if (fs::exists(providerPath)) {
-    const Json stored = convert::readJsonFile(providerPath);
+    const Json stored = config::readConfigFile(providerPath);
     const Json expected = config::providerToJson(config::hfToProvider(hf));
     Json fields = Json::array();
     for (const auto& [key, value] : expected.items()) {

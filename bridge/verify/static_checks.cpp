@@ -1,7 +1,7 @@
 #include "bridge/verify/static_checks.h"
 
+#include "bridge/config/json_read.h"
 #include "bridge/convert/checkpoint_convert.h"
-#include "bridge/convert/json_file.h"
 #include "bridge/core/error.h"
 #include "bridge/io/hf_checkpoint.h"
 #include "bridge/verify/config_checks.h"
@@ -28,7 +28,7 @@ std::vector<Check> runStaticChecks(const StaticCheckOptions& options) {
   if (options.exportedHf) {
     // The exported config.json is read as plain JSON first: a changed field must become a failed
     // check, not a refusal to open the checkpoint.
-    const Json exportedConfig = convert::readJsonFile(*options.exportedHf / "config.json");
+    const Json exportedConfig = config::readConfigFile(*options.exportedHf / "config.json");
     exported.emplace(io::HfCheckpoint::open(*options.exportedHf));
     append(checks, weightChecks(compareHfCheckpoints(source.tensors(), exported->tensors()), options.thresholds.weights));
     checks.push_back(configRoundTripCheck(source.config()));

@@ -6,10 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "bridge/config/json_read.h"
 #include "bridge/convert/checkpoint_convert.h"
 #include "bridge/convert/conversion_record.h"
 #include "bridge/convert/execute.h"
-#include "bridge/convert/json_file.h"
 #include "bridge/convert/legacy_checkpoint_source.h"
 #include "bridge/convert/plan.h"
 #include "bridge/core/error.h"
@@ -86,7 +86,7 @@ MegatronSide readMegatronSide(const fs::path& megatronDir, const io::MegatronLeg
   MegatronSide side;
   const fs::path recordPath = megatronDir / convert::kConversionRecordName;
   if (fs::exists(recordPath)) {
-    const Json record = convert::readJsonFile(recordPath);
+    const Json record = config::readConfigFile(recordPath);
     if (!record.contains("layout")) badInput(recordPath.string() + ": missing \"layout\"");
     side.layout = convert::layoutFromRecord(record["layout"], recordPath.string());
     side.info.fromRecord = true;
